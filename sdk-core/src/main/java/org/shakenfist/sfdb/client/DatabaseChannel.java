@@ -1,0 +1,138 @@
+package org.shakenfist.sfdb.client;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+
+/**
+ * One gRPC channel over every instance of a gateway tier: round_robin across one endpoint per instance,
+ * client-side health checks, caller metadata, default deadline, optional retries and per-endpoint
+ * accounting. Create it with {@link DatabaseChannels}; use it like any {@link Channel}; close it when done.
+ *
+ * <pre>{@code
+ * try (DatabaseChannel channel = DatabaseChannels.fromEnv()) {
+ *   var stub = DatabaseServiceGrpc.newBlockingStub(channel);
+ *   stub.getClusterConfig(ClusterConfigRequest.getDefaultInstance());
+ *   System.out.println(channel.callCounts()); // {10.0.0.20:13005=1}
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe; meant to be created once per process and shared (never rebuilt on failure: grpc
+ * reconnects by itself, and rebuilding channels per failure once stormed the tier).
+ */
+public final class DatabaseChannel extends Channel implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final DatabaseChannelConfig config;
+  private final EndpointAccounting accounting;
+  private final MeterRegistry registry;
+  private final String target;
+  private final Future<?> backoffCap;
+
+  DatabaseChannel(ManagedChannel channel, DatabaseChannelConfig config, EndpointAccounting accounting,
+      MeterRegistry registry, String target, Future<?> backoffCap) {
+    this.channel = channel;
+    this.config = config;
+    this.accounting = accounting;
+    this.registry = registry;
+    this.target = target;
+    this.backoffCap = backoffCap;
+  }
+
+  @Override
+  public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(
+      MethodDescriptor<ReqT, RespT> method, CallOptions callOptions) {
+    return channel.newCall(method, callOptions);
+  }
+
+  @Override
+  public String authority() {
+    return channel.authority();
+  }
+
+  /** The configuration this channel was built from. */
+  public DatabaseChannelConfig config() {
+    return config;
+  }
+
+  /** The gateway instances this channel spreads calls over. */
+  public List<GatewayHost> hosts() {
+    return config.hosts();
+  }
+
+  /** The grpc target, e.g. {@code sfdb:///10.0.0.20:13005,10.0.0.21:13005}. */
+  public String target() {
+    return target;
+  }
+
+  /**
+   * Attempts per endpoint since the channel was built (every retry attempt counts; attempts that reached no
+   * instance count under {@link CallCounts#NO_ENDPOINT}). Empty when counting is off.
+   */
+  public CallCounts callCounts() {
+    return accounting == null ? CallCounts.empty() : accounting.snapshot();
+  }
+
+  /** The registry holding {@code sfdb.client.calls} (tags endpoint, method, status). */
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** Aggregate connectivity state; {@code requestConnection} leaves IDLE. */
+  public ConnectivityState getState(boolean requestConnection) {
+    return channel.getState(requestConnection);
+  }
+
+  /** Starts an orderly shutdown: in-flight calls finish, new calls fail. */
+  public DatabaseChannel shutdown() {
+    backoffCap.cancel(false);
+    channel.shutdown();
+    return this;
+  }
+
+  /** Cancels in-flight calls and shuts down. */
+  public DatabaseChannel shutdownNow() {
+    backoffCap.cancel(false);
+    channel.shutdownNow();
+    return this;
+  }
+
+  public boolean isShutdown() {
+    return channel.isShutdown();
+  }
+
+  public boolean isTerminated() {
+    return channel.isTerminated();
+  }
+
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return channel.awaitTermination(timeout, unit);
+  }
+
+  /** Shuts down, waits up to 5 s for in-flight calls, then cancels what is left. */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "DatabaseChannel{" + target + ", " + config.loadBalancingPolicy() + ", health=" + config.healthCheck()
+        + "}";
+  }
+}

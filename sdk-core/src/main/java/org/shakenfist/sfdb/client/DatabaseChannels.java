@@ -1,0 +1,90 @@
+package org.shakenfist.sfdb.client;
+
+import io.grpc.LoadBalancerRegistry;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
+import org.shakenfist.sfdb.client.internal.ResolverOptions;
+import org.shakenfist.sfdb.client.internal.SfdbClientInterceptor;
+import org.shakenfist.sfdb.client.internal.ServiceConfigs;
+import org.shakenfist.sfdb.client.internal.SfdbTargets;
+
+/**
+ * Entry point: builds a {@link DatabaseChannel} over every gateway instance.
+ *
+ * <pre>{@code
+ * // SHAKENFIST_MARIADB_GATEWAY_HOSTS="10.0.0.20,10.0.0.21"
+ * DatabaseChannel channel = DatabaseChannels.fromEnv();
+ * DatabaseServiceGrpc.DatabaseServiceBlockingStub stub = DatabaseServiceGrpc.newBlockingStub(channel);
+ * }</pre>
+ */
+public final class DatabaseChannels {
+  private static final ScheduledExecutorService BACKOFF_TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "sfdb-reconnect-backoff-cap");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private DatabaseChannels() {}
+
+  /**
+   * Builds a channel from the process environment ({@code SHAKENFIST_*} variables, see
+   * {@link DatabaseChannelConfig}).
+   *
+   * @throws DatabaseConfigException for a missing or bad variable; no channel is built
+   * @throws IllegalStateException when health checking is on but grpc-services' round_robin is missing
+   */
+  public static DatabaseChannel fromEnv() {
+    return fromConfig(DatabaseChannelConfig.fromEnv());
+  }
+
+  /** Like {@link #fromEnv()}, reading the given map instead of the process environment. */
+  public static DatabaseChannel fromEnv(Map<String, String> env) {
+    return fromConfig(DatabaseChannelConfig.fromEnv(env));
+  }
+
+  /** Builds a channel from an explicit configuration. */
+  public static DatabaseChannel fromConfig(DatabaseChannelConfig config) {
+    if (config.healthCheck() == HealthCheckMode.WATCH && "round_robin".equals(config.loadBalancingPolicy())) {
+      LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
+    }
+    String target = SfdbTargets.target(config.transport(), config.hosts());
+    MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
+    EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
+
+    ManagedChannelBuilder<?> builder;
+    if (config.transport() == Transport.IN_PROCESS) {
+      builder = InProcessChannelBuilder.forTarget(target);
+    } else {
+      builder = NettyChannelBuilder.forTarget(target, config.credentials())
+          .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveWithoutCalls(config.keepAliveWithoutCalls());
+    }
+    builder.setNameResolverArg(ResolverOptions.KEY, new ResolverOptions(ServiceConfigs.forConfig(config)))
+        .maxInboundMessageSize(config.maxInboundMessageSize())
+        .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting))
+        .userAgent("sfdb-client")
+        .enableRetry()
+        .maxRetryAttempts(Math.max(5, config.retryMaxAttempts()));
+    config.channelCustomizer().accept(builder);
+    ManagedChannel channel = builder.build();
+
+    // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
+    // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
+    long capNanos = config.reconnectBackoffMax().toNanos();
+    Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
+        TimeUnit.NANOSECONDS);
+    return new DatabaseChannel(channel, config, accounting, registry, target, cap);
+  }
+}

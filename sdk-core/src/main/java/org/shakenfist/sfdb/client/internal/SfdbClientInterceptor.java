@@ -1,0 +1,50 @@
+package org.shakenfist.sfdb.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+
+/**
+ * Adds {@code caller-daemon} / {@code caller-node} metadata to every call (unless the caller set them) and
+ * attaches the per-endpoint accounting tracer.
+ */
+public final class SfdbClientInterceptor implements ClientInterceptor {
+  public static final Metadata.Key<String> CALLER_DAEMON =
+      Metadata.Key.of("caller-daemon", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> CALLER_NODE =
+      Metadata.Key.of("caller-node", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final String callerDaemon;
+  private final String callerNode;
+  private final EndpointAccounting accounting;
+
+  /** {@code accounting} may be null when per-endpoint counting is off. */
+  public SfdbClientInterceptor(String callerDaemon, String callerNode, EndpointAccounting accounting) {
+    this.callerDaemon = callerDaemon;
+    this.callerNode = callerNode;
+    this.accounting = accounting;
+  }
+
+  @Override
+  public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+      MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
+    CallOptions options =
+        accounting == null ? callOptions : callOptions.withStreamTracerFactory(accounting.factoryFor(method));
+    return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
+      @Override
+      public void start(Listener<RespT> responseListener, Metadata headers) {
+        if (!headers.containsKey(CALLER_DAEMON)) {
+          headers.put(CALLER_DAEMON, callerDaemon);
+        }
+        if (!headers.containsKey(CALLER_NODE)) {
+          headers.put(CALLER_NODE, callerNode);
+        }
+        super.start(responseListener, headers);
+      }
+    };
+  }
+}

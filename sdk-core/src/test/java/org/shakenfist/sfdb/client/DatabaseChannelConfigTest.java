@@ -1,0 +1,144 @@
+package org.shakenfist.sfdb.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.LoadBalancer;
+import io.grpc.LoadBalancerProvider;
+import io.grpc.LoadBalancerRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
+import org.shakenfist.sfdb.client.internal.ServiceConfigs;
+
+class DatabaseChannelConfigTest {
+
+  @Test
+  void defaultsMatchTheRealClient() {
+    DatabaseChannelConfig c = DatabaseChannelConfig.fromEnv(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "10.0.0.20,10.0.0.21"));
+    assertEquals(List.of(GatewayHost.of("10.0.0.20", 13005), GatewayHost.of("10.0.0.21", 13005)), c.hosts());
+    assertEquals(13006, c.metricsPort());
+    assertEquals(Duration.ofSeconds(10), c.keepAliveTime());
+    assertEquals(Duration.ofSeconds(5), c.keepAliveTimeout());
+    assertTrue(c.keepAliveWithoutCalls());
+    assertEquals(32 * 1024 * 1024, c.maxInboundMessageSize());
+    assertEquals(Duration.ofSeconds(5), c.reconnectBackoffMax());
+    assertEquals(Duration.ofSeconds(30), c.deadline());
+    assertEquals(6, c.retryMaxAttempts());
+    assertEquals(List.of(), c.retryMethods());
+    assertEquals(HealthCheckMode.WATCH, c.healthCheck());
+    assertEquals("round_robin", c.loadBalancingPolicy());
+    assertEquals("unknown", c.callerDaemon());
+    assertEquals("unknown", c.callerNode());
+  }
+
+  @Test
+  void everyVariableOverrides() {
+    DatabaseChannelConfig c = DatabaseChannelConfig.fromEnv(Map.ofEntries(
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b:1"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_PORT", "2000"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", "2001"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", "off"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME", "20s"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIMEOUT", "1500ms"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_WITHOUT_CALLS", "false"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_MAX_RECEIVE_MESSAGE_BYTES", "1024"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RECONNECT_BACKOFF_MAX", "1m"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_DEADLINE", "7"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS", "shakenfist.protos.DatabaseService/GetObjectState, x.Y,"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "3"),
+        Map.entry("SHAKENFIST_CALLER_DAEMON", "sf-api"),
+        Map.entry("SHAKENFIST_NODE_NAME", "node1")));
+    assertEquals(List.of(GatewayHost.of("a", 2000), GatewayHost.of("b", 1)), c.hosts());
+    assertEquals(2001, c.metricsPort());
+    assertEquals(HealthCheckMode.OFF, c.healthCheck());
+    assertEquals(Duration.ofSeconds(20), c.keepAliveTime());
+    assertEquals(Duration.ofMillis(1500), c.keepAliveTimeout());
+    assertEquals(false, c.keepAliveWithoutCalls());
+    assertEquals(1024, c.maxInboundMessageSize());
+    assertEquals(Duration.ofMinutes(1), c.reconnectBackoffMax());
+    assertEquals(Duration.ofSeconds(7), c.deadline());
+    assertEquals(List.of("shakenfist.protos.DatabaseService/GetObjectState", "x.Y"), c.retryMethods());
+    assertEquals(3, c.retryMaxAttempts());
+    assertEquals("sf-api", c.callerDaemon());
+    assertEquals("node1", c.callerNode());
+  }
+
+  @Test
+  void badVariablesAreNamed() {
+    assertMessage(Map.of(), "SHAKENFIST_MARIADB_GATEWAY_HOSTS: is not set");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_PORT", "70000"),
+        "SHAKENFIST_MARIADB_GATEWAY_PORT=\"70000\": is not in 1..65535");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_DEADLINE", "soon"),
+        "SHAKENFIST_MARIADB_GATEWAY_DEADLINE=\"soon\": expected a duration");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", "maybe"),
+        "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK=\"maybe\": expected one of on, watch, off");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS", "ok.S,bad method"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS: item 2 \"bad method\"");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "11"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS=\"11\": is not in 2..10");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b,[::1"),
+        "SHAKENFIST_MARIADB_GATEWAY_HOSTS: item 3 \"[::1\": unbalanced brackets");
+  }
+
+  @Test
+  void badHostsBuildNoChannel() {
+    // fromEnv must fail before any channel exists: nothing to leak, nothing half-built.
+    DatabaseConfigException e = assertThrows(DatabaseConfigException.class,
+        () -> DatabaseChannels.fromEnv(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "10.0.0.1:0")));
+    assertEquals(1, e.position());
+  }
+
+  @Test
+  void serviceConfigCarriesRoundRobinHealthDeadlineAndRetries() {
+    DatabaseChannelConfig c = DatabaseChannelConfig.builder().hosts("a").retryMethods("p.S/M", "p.T").build();
+    Map<String, Object> sc = ServiceConfigs.forConfig(c);
+    assertEquals(List.of(Map.of("round_robin", Map.of())), sc.get("loadBalancingConfig"));
+    assertEquals(Map.of("serviceName", ""), sc.get("healthCheckConfig"));
+    String text = sc.get("methodConfig").toString();
+    assertTrue(text.contains("timeout=30.000000000s"), text);
+    assertTrue(text.contains("maxAttempts=6.0") && text.contains("retryableStatusCodes=[UNAVAILABLE]"), text);
+    assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
+    Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());
+    assertTrue(!off.containsKey("healthCheckConfig"));
+  }
+
+  @Test
+  void selfCheckRejectsAPlainRoundRobin() {
+    LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
+    LoadBalancerRegistry shadedJar = new LoadBalancerRegistry();
+    shadedJar.register(new LoadBalancerProvider() {
+      @Override
+      public boolean isAvailable() {
+        return true;
+      }
+
+      @Override
+      public int getPriority() {
+        return 5;
+      }
+
+      @Override
+      public String getPolicyName() {
+        return "round_robin";
+      }
+
+      @Override
+      public LoadBalancer newLoadBalancer(LoadBalancer.Helper helper) {
+        throw new UnsupportedOperationException();
+      }
+    });
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> LoadBalancerCheck.requireHealthCheckingRoundRobin(shadedJar));
+    assertTrue(e.getMessage().contains("HealthCheckingRoundRobinLoadBalancerProvider"), e.getMessage());
+    assertTrue(e.getMessage().contains("META-INF/services"), e.getMessage());
+  }
+
+  private static void assertMessage(Map<String, String> env, String expectedStart) {
+    DatabaseConfigException e = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(env));
+    assertTrue(e.getMessage().startsWith(expectedStart), e.getMessage());
+  }
+}

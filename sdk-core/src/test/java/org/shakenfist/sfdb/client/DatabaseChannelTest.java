@@ -1,0 +1,244 @@
+package org.shakenfist.sfdb.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+
+class DatabaseChannelTest {
+
+  @Test
+  void threeInstancesShareSerialCallsExactly() throws Exception {
+    try (TestTier tier = TestTier.inProcess(3); DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+      tier.warmUp(channel);
+      CallCounts before = channel.callCounts();
+      Map<String, Integer> serverBefore = tier.received();
+      for (int i = 0; i < 300; i++) {
+        TestTier.call(channel);
+      }
+      CallCounts delta = channel.callCounts().minus(before);
+      assertEquals(300, delta.total(), delta.toString());
+      for (TestTier.Instance instance : tier.instances) {
+        long n = delta.get(instance.name);
+        assertTrue(n >= 99 && n <= 101, instance.name + " served " + n + " of 300: " + delta);
+        assertEquals(n, instance.received.get() - serverBefore.get(instance.name), "client and server disagree");
+      }
+    }
+  }
+
+  @Test
+  void notServingInstanceGetsNoCalls() throws Exception {
+    try (TestTier tier = TestTier.inProcess(3); DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+      tier.warmUp(channel);
+      TestTier.Instance sick = tier.instances.get(1);
+      sick.setServing(false);
+      // Wait for the health update: 30 calls in a row that avoid the sick instance.
+      int[] streak = {0};
+      TestTier.waitFor(() -> {
+        int seen = sick.received.get();
+        TestTier.call(channel);
+        streak[0] = sick.received.get() == seen ? streak[0] + 1 : 0;
+        return streak[0] >= 30;
+      }, "NOT_SERVING instance dropped from the picker");
+      CallCounts before = channel.callCounts();
+      for (int i = 0; i < 200; i++) {
+        TestTier.call(channel);
+      }
+      CallCounts delta = channel.callCounts().minus(before);
+      assertEquals(0, delta.get(sick.name), delta.toString());
+      assertEquals(100, delta.get(tier.instances.get(0).name), 1, delta.toString());
+      assertEquals(100, delta.get(tier.instances.get(2).name), 1, delta.toString());
+
+      sick.setServing(true);
+      TestTier.waitFor(() -> {
+        int seen = sick.received.get();
+        TestTier.call(channel);
+        return sick.received.get() > seen;
+      }, "instance back after SERVING");
+    }
+  }
+
+  @Test
+  void healthCheckOffKeepsSendingToNotServingInstance() throws Exception {
+    try (TestTier tier = TestTier.inProcess(2);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().healthCheck(HealthCheckMode.OFF).build())) {
+      tier.instances.get(0).setServing(false);
+      tier.instances.get(0).serving = true; // the test helper's warm-up should still expect traffic there
+      tier.warmUp(channel);
+      CallCounts before = channel.callCounts();
+      for (int i = 0; i < 100; i++) {
+        TestTier.call(channel);
+      }
+      CallCounts delta = channel.callCounts().minus(before);
+      assertEquals(50, delta.get(tier.instances.get(0).name), 1, delta.toString());
+    }
+  }
+
+  @Test
+  void pickFirstPutsEverythingOnOneInstanceAndTheCountsShowIt() throws Exception {
+    try (TestTier tier = TestTier.inProcess(3);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().loadBalancingPolicy("pick_first").build())) {
+      for (int i = 0; i < 300; i++) {
+        TestTier.call(channel);
+      }
+      CallCounts counts = channel.callCounts();
+      assertEquals(1, counts.byEndpoint().size(), "pick_first must use one endpoint: " + counts);
+      assertEquals(300, counts.total());
+      assertEquals(300, tier.instances.stream().mapToInt(i -> i.received.get()).max().orElseThrow());
+    }
+  }
+
+  @Test
+  void callerMetadataReachesTheServer() throws Exception {
+    try (TestTier tier = TestTier.inProcess(1)) {
+      try (DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+        TestTier.call(channel);
+        var headers = tier.instances.get(0).lastHeaders.get();
+        assertEquals("unknown", headers.get(io.grpc.Metadata.Key.of("caller-daemon", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        assertEquals("unknown", headers.get(io.grpc.Metadata.Key.of("caller-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+      }
+      Map<String, String> env = Map.of(
+          "SHAKENFIST_MARIADB_GATEWAY_HOSTS", tier.hosts(),
+          "SHAKENFIST_CALLER_DAEMON", "sf-network",
+          "SHAKENFIST_NODE_NAME", "node-7");
+      try (DatabaseChannel channel = DatabaseChannels.fromConfig(
+          DatabaseChannelConfig.builder().env(env).transport(Transport.IN_PROCESS).build())) {
+        TestTier.call(channel);
+        var headers = tier.instances.get(0).lastHeaders.get();
+        assertEquals("sf-network", headers.get(io.grpc.Metadata.Key.of("caller-daemon", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        assertEquals("node-7", headers.get(io.grpc.Metadata.Key.of("caller-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+      }
+    }
+  }
+
+  @Test
+  void defaultDeadlineComesFromTheServiceConfig() throws Exception {
+    try (TestTier tier = TestTier.inProcess(1);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().deadline(Duration.ofMillis(200)).build())) {
+      TestTier.call(channel);
+      tier.instances.get(0).delayMillis = 3000;
+      long start = System.nanoTime();
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestTier.call(channel));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "deadline not applied");
+    }
+  }
+
+  @Test
+  void attemptsWithNoInstanceAreCountedUnderNoEndpoint() throws Exception {
+    TestTier tier = TestTier.inProcess(2);
+    String hosts = tier.hosts();
+    tier.close(); // the whole tier is down
+    DatabaseChannelConfig base = DatabaseChannelConfig.builder().hosts(hosts).transport(Transport.IN_PROCESS).build();
+    try (DatabaseChannel channel = DatabaseChannels.fromConfig(base)) {
+      for (int i = 0; i < 10; i++) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestTier.call(channel));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      }
+      assertEquals(CallCounts.of(Map.of(CallCounts.NO_ENDPOINT, 10L)), channel.callCounts());
+    }
+    try (DatabaseChannel channel = DatabaseChannels.fromConfig(base.toBuilder()
+        .retryMethods("grpc.testing.SimpleService")
+        .retryMaxAttempts(3)
+        .retryInitialBackoff(Duration.ofMillis(1))
+        .retryMaxBackoff(Duration.ofMillis(5))
+        .build())) {
+      for (int i = 0; i < 10; i++) {
+        assertThrows(StatusRuntimeException.class, () -> TestTier.call(channel));
+      }
+      assertEquals(CallCounts.of(Map.of(CallCounts.NO_ENDPOINT, 30L)), channel.callCounts(),
+          "3 attempts per call, each counted");
+    }
+  }
+
+  @Test
+  void retriedAttemptsAreCountedWhereTheyLanded() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (TestTier tier = TestTier.inProcess(3);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config()
+            .meterRegistry(registry)
+            .retryMethods("grpc.testing.SimpleService/UnaryRpc")
+            .retryInitialBackoff(Duration.ofMillis(1))
+            .retryMaxBackoff(Duration.ofMillis(10))
+            .build())) {
+      tier.warmUp(channel);
+      TestTier.Instance broken = tier.instances.get(0);
+      broken.failWith = Status.UNAVAILABLE.withDescription("injected");
+      for (int i = 0; i < 150; i++) {
+        assertEquals(false, TestTier.call(channel).getResponseMessage().equals(broken.name));
+      }
+      CallCounts counts = channel.callCounts();
+      // Invariant: every attempt the servers saw is counted under the endpoint that saw it, and nothing else.
+      assertEquals(tier.totalReceived(), counts.total(), counts + " vs server " + tier.received());
+      for (TestTier.Instance i : tier.instances) {
+        assertEquals(i.received.get(), counts.get(i.name), i.name);
+      }
+      assertTrue(counts.get(broken.name) > 0, "the broken instance was tried: " + counts);
+      double failed = registry.find(EndpointAccounting.METER)
+          .tags("endpoint", broken.name, "status", "UNAVAILABLE").counters().stream()
+          .mapToDouble(Counter::count).sum();
+      assertTrue(failed >= counts.get(broken.name) - 3, "micrometer counts failures per endpoint: " + failed);
+    }
+  }
+
+  @Test
+  void nettyLoopbackTierFansOutAndNamesEndpointsByAddress() throws Exception {
+    try (TestTier tier = TestTier.netty(2); DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+      tier.warmUp(channel);
+      CallCounts before = channel.callCounts();
+      for (int i = 0; i < 100; i++) {
+        TestTier.call(channel);
+      }
+      CallCounts delta = channel.callCounts().minus(before);
+      for (TestTier.Instance i : tier.instances) {
+        assertEquals(50, delta.get(i.endpoint()), 1, delta.toString());
+      }
+    }
+  }
+
+  @Test
+  void plainGrpcChannelWithSfdbTargetUsesTheRegisteredResolver() throws Exception {
+    try (TestTier tier = TestTier.netty(2)) {
+      ManagedChannel plain = Grpc.newChannelBuilder("sfdb:///" + tier.hosts(), InsecureChannelCredentials.create()).build();
+      try {
+        tier.warmUp(plain);
+        for (int i = 0; i < 100; i++) {
+          TestTier.call(plain);
+        }
+        int a = tier.instances.get(0).received.get();
+        int b = tier.instances.get(1).received.get();
+        assertTrue(Math.abs(a - b) <= 2, "round_robin by default over the sfdb: target: " + a + " vs " + b);
+      } finally {
+        plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void dnsNameReachesTheInstance() throws Exception {
+    try (TestTier tier = TestTier.netty(1)) {
+      int port = ((java.net.InetSocketAddress) tier.instances.get(0).server.getListenSockets().get(0)).getPort();
+      try (DatabaseChannel channel = DatabaseChannels.fromConfig(
+          DatabaseChannelConfig.builder().hosts("localhost:" + port).build())) {
+        for (int i = 0; i < 10; i++) {
+          TestTier.call(channel);
+        }
+        CallCounts counts = channel.callCounts();
+        assertEquals(10, counts.total());
+        assertTrue(counts.byEndpoint().keySet().stream().allMatch(e -> e.endsWith(":" + port)), counts.toString());
+      }
+    }
+  }
+}
