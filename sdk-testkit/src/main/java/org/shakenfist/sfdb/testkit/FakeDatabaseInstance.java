@@ -1,0 +1,323 @@
+package org.shakenfist.sfdb.testkit;
+
+import com.sun.net.httpserver.HttpServer;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
+
+/**
+ * One fake sf-database gateway instance: the {@code shakenfist.protos.DatabaseService} backed by the tier's
+ * {@link SharedStore}, grpc health for service {@code ""} (SERVING at start), per-instance counters
+ * {@code database_<op>_total} and {@code database_requests_total{operation,caller_daemon}} on an HTTP
+ * {@code /metrics} endpoint, and faults.
+ *
+ * <pre>{@code
+ * FakeDatabaseInstance i = tier.instance(0);
+ * i.setServing(false);          // health flips NOT_SERVING: clients stop sending
+ * i.failNext(3, Status.UNAVAILABLE);
+ * i.delay(Duration.ofMillis(50));
+ * i.kill();                     // abrupt
+ * i.restart();                  // same address, fresh counters (like a new process)
+ * i.drain(Duration.ofSeconds(10)); // NOT_SERVING, then graceful stop like the real daemon
+ * }</pre>
+ *
+ * <p>Thread-safe. Usually created by {@link DatabaseTier}.
+ */
+public final class FakeDatabaseInstance implements AutoCloseable {
+  private static final Metadata.Key<String> CALLER_DAEMON =
+      Metadata.Key.of("caller-daemon", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final String name;
+  private final SharedStore store;
+  private final Transport transport;
+  private final String bindHost;
+  private final boolean metricsHttp;
+  private volatile int port;
+  private volatile int metricsPort;
+
+  private volatile Server server;
+  private volatile HttpServer metricsServer;
+  private volatile PrometheusMeterRegistry registry;
+  private volatile HealthStatusManager health;
+  private final Map<String, Counter> opCounters = new ConcurrentHashMap<>();
+  private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
+  private volatile boolean serving;
+  private volatile long delayNanos;
+  private final AtomicInteger failRemaining = new AtomicInteger();
+  private volatile Status failStatus = Status.UNAVAILABLE;
+
+  FakeDatabaseInstance(String name, SharedStore store, Transport transport, String bindHost, int port, int metricsPort,
+      boolean metricsHttp) {
+    this.name = Objects.requireNonNull(name);
+    this.store = Objects.requireNonNull(store);
+    this.transport = transport;
+    this.bindHost = bindHost;
+    this.port = port;
+    this.metricsPort = metricsPort;
+    this.metricsHttp = metricsHttp;
+  }
+
+  /** Starts serving; the first start picks free ports when 0 was asked, later starts reuse them. */
+  synchronized FakeDatabaseInstance start() throws IOException {
+    if (server != null) {
+      throw new IllegalStateException(name + " is already running");
+    }
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    opCounters.clear();
+    requestCounters.clear();
+    health = new HealthStatusManager();
+    serving = true;
+    clearFaults();
+    var service = ServerInterceptors.intercept(new DatabaseServiceImpl(store), new CountingAndFaults());
+    Server s;
+    if (transport == Transport.IN_PROCESS) {
+      s = InProcessServerBuilder.forName(name).addService(service).addService(health.getHealthService()).build();
+    } else {
+      s = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+          // The SDK pings every 10 s, also without calls: permit it (grpc's server default is 5 min).
+          .permitKeepAliveTime(5, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .addService(service)
+          .addService(health.getHealthService())
+          .build();
+    }
+    s.start();
+    if (transport == Transport.NETTY) {
+      port = ((InetSocketAddress) s.getListenSockets().get(0)).getPort();
+    }
+    server = s;
+    if (metricsHttp) {
+      String metricsBind = transport == Transport.IN_PROCESS ? "127.0.0.1" : bindHost;
+      HttpServer http = HttpServer.create(new InetSocketAddress(metricsBind, metricsPort), 0);
+      PrometheusMeterRegistry r = registry;
+      http.createContext("/metrics", exchange -> {
+        byte[] body = r.scrape().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(body);
+        }
+      });
+      http.start();
+      metricsPort = http.getAddress().getPort();
+      metricsServer = http;
+    }
+    return this;
+  }
+
+  /** Instance name (the in-process server name, or {@code gateway-<i>} for network instances). */
+  public String name() {
+    return name;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** The address a client dials: in-process name, or {@code host:port} (127.0.0.1 for a 0.0.0.0 bind). */
+  public String endpoint() {
+    return transport == Transport.IN_PROCESS ? name : gatewayHost().toString();
+  }
+
+  /** This instance as a host item of {@code SHAKENFIST_MARIADB_GATEWAY_HOSTS}. */
+  public GatewayHost gatewayHost() {
+    if (transport == Transport.IN_PROCESS) {
+      return GatewayHost.of(name, 13005);
+    }
+    String host = "0.0.0.0".equals(bindHost) || "::".equals(bindHost) ? "127.0.0.1" : bindHost;
+    return GatewayHost.of(host, port);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** {@code http://host:port/metrics}, or {@code null} when the HTTP endpoint is off. */
+  public URI metricsUri() {
+    if (!metricsHttp) {
+      return null;
+    }
+    String host = transport == Transport.IN_PROCESS ? "127.0.0.1" : gatewayHost().host();
+    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + metricsPort + "/metrics");
+  }
+
+  public boolean isRunning() {
+    Server s = server;
+    return s != null && !s.isShutdown();
+  }
+
+  /** Running and reporting SERVING. */
+  public boolean isServing() {
+    return isRunning() && serving;
+  }
+
+  /** Flips the health status of service {@code ""}; clients watching health stop (or resume) sending. */
+  public void setServing(boolean on) {
+    serving = on;
+    HealthStatusManager h = health;
+    if (h != null) {
+      h.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, on ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+  }
+
+  /** Abrupt crash: connections are cut, in-flight calls fail, /metrics stops answering. */
+  public synchronized void kill() {
+    Server s = server;
+    if (s == null) {
+      return;
+    }
+    s.shutdownNow();
+    awaitQuietly(s, Duration.ofSeconds(5));
+    stopHttp();
+    server = null;
+  }
+
+  /**
+   * Drained stop, like the real daemon: health NOT_SERVING, then a graceful shutdown in which new calls are
+   * refused and in-flight calls get up to {@code grace} to finish; blocks until stopped.
+   */
+  public synchronized void drain(Duration grace) {
+    Server s = server;
+    if (s == null) {
+      return;
+    }
+    setServing(false);
+    s.shutdown();
+    if (!awaitQuietly(s, grace)) {
+      s.shutdownNow();
+      awaitQuietly(s, Duration.ofSeconds(5));
+    }
+    stopHttp();
+    server = null;
+  }
+
+  /** Starts again on the same address with fresh counters and no faults (stops first if running). */
+  public synchronized void restart() {
+    kill();
+    try {
+      start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(name + ": restart failed on " + endpoint(), e);
+    }
+  }
+
+  /** Every later call waits this long before being handled ({@link Duration#ZERO} to stop). */
+  public void delay(Duration delay) {
+    this.delayNanos = delay.toNanos();
+  }
+
+  /** The next {@code k} calls fail with {@code status} (they are still counted: they reached this instance). */
+  public void failNext(int k, Status status) {
+    this.failStatus = Objects.requireNonNull(status);
+    this.failRemaining.set(k);
+  }
+
+  /** Removes delay and pending failures. */
+  public void clearFaults() {
+    delayNanos = 0;
+    failRemaining.set(0);
+  }
+
+  /** Current Prometheus exposition text of this instance's counters (also what {@code /metrics} serves). */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** {@code database_*_total} series of this instance, as {@link PrometheusText#parse} gives them. */
+  public Map<String, Double> counters() {
+    return PrometheusText.databaseCounters(PrometheusText.parse(scrape()));
+  }
+
+  /** DatabaseService calls that reached this instance since its last (re)start. */
+  public long requestCount() {
+    return (long) PrometheusText.sumOperations(counters());
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+
+  @Override
+  public String toString() {
+    return name + "(" + endpoint() + (isRunning() ? serving ? ", SERVING" : ", NOT_SERVING" : ", stopped") + ")";
+  }
+
+  private void stopHttp() {
+    HttpServer http = metricsServer;
+    if (http != null) {
+      http.stop(0);
+      metricsServer = null;
+    }
+  }
+
+  private static boolean awaitQuietly(Server s, Duration d) {
+    try {
+      return s.awaitTermination(d.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private final class CountingAndFaults implements ServerInterceptor {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      String op = DatabaseServiceImpl.snakeCase(call.getMethodDescriptor().getBareMethodName());
+      String caller = headers.get(CALLER_DAEMON);
+      String daemon = caller == null ? "unknown" : caller;
+      PrometheusMeterRegistry r = registry;
+      opCounters.computeIfAbsent(op, o -> Counter.builder("database." + o)
+          .description("DatabaseService." + o + " calls").register(r)).increment();
+      requestCounters.computeIfAbsent(op + "\n" + daemon, k -> Counter.builder("database.requests")
+          .description("DatabaseService calls by operation and caller")
+          .tag("operation", op).tag("caller_daemon", daemon).register(r)).increment();
+      long delay = delayNanos;
+      if (delay > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(delay);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      if (failRemaining.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+        call.close(failStatus.withDescription(
+            (failStatus.getDescription() == null ? "injected fault" : failStatus.getDescription()) + " at " + name),
+            new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      return next.startCall(call, headers);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package org.shakenfist.sfdb.testkit;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+
+/**
+ * The data behind a fake tier: one store shared by every instance, like the one MariaDB behind the real
+ * gateways, so a write through instance A is read through instance B. Thread-safe.
+ *
+ * <pre>{@code
+ * tier.store().putClusterConfig("network_node_ip", "\"10.0.0.1\"");
+ * }</pre>
+ */
+public final class SharedStore {
+  /** Stored state of one object. */
+  public record ObjectState(String stateValue, double updateTime, String message) {}
+
+  private final Map<String, String> clusterConfig = new ConcurrentHashMap<>();
+  private final Map<String, ObjectState> objects = new ConcurrentHashMap<>();
+  private final ConcurrentSkipListSet<String> namespaces = new ConcurrentSkipListSet<>();
+
+  /** A store seeded with a little cluster config and the {@code system} namespace. */
+  public SharedStore() {
+    clusterConfig.put("cluster_name", "\"sfdb-testkit\"");
+    clusterConfig.put("database_gateway_port", "13005");
+    namespaces.add("system");
+  }
+
+  public void putClusterConfig(String key, String valueJson) {
+    clusterConfig.put(key, valueJson);
+  }
+
+  /** Cluster config sorted by key. */
+  public Map<String, String> clusterConfig() {
+    return new TreeMap<>(clusterConfig);
+  }
+
+  public void setObjectState(String type, String uuid, ObjectState state) {
+    objects.put(type + "/" + uuid, state);
+  }
+
+  public Optional<ObjectState> objectState(String type, String uuid) {
+    return Optional.ofNullable(objects.get(type + "/" + uuid));
+  }
+
+  public void addNamespace(String namespace) {
+    namespaces.add(namespace);
+  }
+
+  public List<String> namespaces() {
+    return List.copyOf(namespaces);
+  }
+}

@@ -1,0 +1,73 @@
+package org.shakenfist.sfdb.testkit.internal;
+
+import io.grpc.stub.StreamObserver;
+import org.shakenfist.sfdb.proto.ClusterConfigEntry;
+import org.shakenfist.sfdb.proto.ClusterConfigReply;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+import org.shakenfist.sfdb.proto.GetObjectStateReply;
+import org.shakenfist.sfdb.proto.GetObjectStateRequest;
+import org.shakenfist.sfdb.proto.ListNamespacesReply;
+import org.shakenfist.sfdb.proto.ListNamespacesRequest;
+import org.shakenfist.sfdb.proto.SetObjectStateReply;
+import org.shakenfist.sfdb.proto.SetObjectStateRequest;
+import org.shakenfist.sfdb.testkit.SharedStore;
+
+/** The fake DatabaseService: answers from the tier's shared store. Counting and faults live in interceptors. */
+public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServiceImplBase {
+  private final SharedStore store;
+
+  public DatabaseServiceImpl(SharedStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public void getClusterConfig(ClusterConfigRequest request, StreamObserver<ClusterConfigReply> out) {
+    ClusterConfigReply.Builder reply = ClusterConfigReply.newBuilder();
+    store.clusterConfig().forEach((k, v) ->
+        reply.addEntries(ClusterConfigEntry.newBuilder().setKeyName(k).setValueJson(v)));
+    out.onNext(reply.build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getObjectState(GetObjectStateRequest request, StreamObserver<GetObjectStateReply> out) {
+    GetObjectStateReply.Builder reply = GetObjectStateReply.newBuilder();
+    store.objectState(request.getObjectType(), request.getObjectUuid()).ifPresentOrElse(
+        s -> reply.setFound(true).setStateValue(s.stateValue()).setUpdateTime(s.updateTime()).setMessage(s.message()),
+        () -> reply.setFound(false));
+    out.onNext(reply.build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void setObjectState(SetObjectStateRequest request, StreamObserver<SetObjectStateReply> out) {
+    store.setObjectState(request.getObjectType(), request.getObjectUuid(),
+        new SharedStore.ObjectState(request.getStateValue(), request.getUpdateTime(), request.getMessage()));
+    out.onNext(SetObjectStateReply.newBuilder().setOk(true).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void listNamespaces(ListNamespacesRequest request, StreamObserver<ListNamespacesReply> out) {
+    out.onNext(ListNamespacesReply.newBuilder().addAllNamespaces(store.namespaces()).build());
+    out.onCompleted();
+  }
+
+  /** {@code GetClusterConfig} → {@code get_cluster_config}, as the real server names its counters. */
+  public static String snakeCase(String methodName) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < methodName.length(); i++) {
+      char c = methodName.charAt(i);
+      if (Character.isUpperCase(c)) {
+        if (i > 0) {
+          b.append('_');
+        }
+        b.append(Character.toLowerCase(c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,167 @@
+package org.shakenfist.sfdb.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+import org.shakenfist.sfdb.proto.GetObjectStateRequest;
+import org.shakenfist.sfdb.proto.ListNamespacesRequest;
+import org.shakenfist.sfdb.proto.SetObjectStateRequest;
+
+class DatabaseTierTest {
+  private static final ClusterConfigRequest CC = ClusterConfigRequest.getDefaultInstance();
+
+  /** A channel to one instance only. */
+  private static DatabaseChannel only(DatabaseTier tier, int i) {
+    return DatabaseChannels.fromConfig(tier.channelConfig().hosts(List.of(tier.instance(i).gatewayHost())).build());
+  }
+
+  @Test
+  void eightInstancesStartConcurrentlyAndAllServe() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(8)) {
+      assertEquals(8, tier.size());
+      tier.awaitServing(8, Duration.ofSeconds(5));
+      tier.warmUp(Duration.ofSeconds(20));
+      for (FakeDatabaseInstance i : tier.instances()) {
+        assertTrue(i.requestCount() >= 1, i + " served nothing");
+      }
+    }
+  }
+
+  @Test
+  void instancesShareOneStore() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(2); DatabaseChannel a = only(tier, 0); DatabaseChannel b = only(tier, 1)) {
+      DatabaseServiceGrpc.newBlockingStub(a).setObjectState(SetObjectStateRequest.newBuilder()
+          .setObjectType("instance").setObjectUuid("u1").setStateValue("created").setUpdateTime(12.5).build());
+      var reply = DatabaseServiceGrpc.newBlockingStub(b).getObjectState(
+          GetObjectStateRequest.newBuilder().setObjectType("instance").setObjectUuid("u1").build());
+      assertTrue(reply.getFound());
+      assertEquals("created", reply.getStateValue());
+      assertEquals(12.5, reply.getUpdateTime());
+      assertFalse(DatabaseServiceGrpc.newBlockingStub(b).getObjectState(
+          GetObjectStateRequest.newBuilder().setObjectType("instance").setObjectUuid("nope").build()).getFound());
+      tier.store().addNamespace("team-a");
+      assertEquals(List.of("system", "team-a"),
+          DatabaseServiceGrpc.newBlockingStub(a).listNamespaces(ListNamespacesRequest.getDefaultInstance()).getNamespacesList());
+      assertEquals(2, tier.instance(0).requestCount());
+      assertEquals(2, tier.instance(1).requestCount());
+    }
+  }
+
+  @Test
+  void countersAreServedOnMetricsEndpointInPrometheusFormat() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(1);
+        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("sf-net").build())) {
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      for (int i = 0; i < 3; i++) {
+        stub.getClusterConfig(CC);
+      }
+      stub.getObjectState(GetObjectStateRequest.newBuilder().setObjectType("x").setObjectUuid("y").build());
+      URI uri = tier.instance(0).metricsUri();
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode());
+      var samples = PrometheusText.parse(r.body());
+      assertEquals(3.0, samples.get("database_get_cluster_config_total"), r.body());
+      assertEquals(1.0, samples.get("database_get_object_state_total"), r.body());
+      assertEquals(3.0, samples.get("database_requests_total{caller_daemon=\"sf-net\",operation=\"get_cluster_config\"}"));
+      assertEquals(samples, PrometheusText.parse(tier.instance(0).scrape()), "HTTP and in-process agree");
+    }
+  }
+
+  @Test
+  void faultsFailNextDelayKillRestartDrain() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(1); DatabaseChannel ch = only(tier, 0)) {
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      FakeDatabaseInstance inst = tier.instance(0);
+      stub.getClusterConfig(CC);
+
+      inst.failNext(2, Status.RESOURCE_EXHAUSTED);
+      for (int i = 0; i < 2; i++) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.getClusterConfig(CC));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains(inst.name()), e.getStatus().toString());
+      }
+      stub.getClusterConfig(CC);
+
+      inst.delay(Duration.ofMillis(300));
+      StatusRuntimeException late = assertThrows(StatusRuntimeException.class,
+          () -> stub.withDeadlineAfter(100, java.util.concurrent.TimeUnit.MILLISECONDS).getClusterConfig(CC));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
+      inst.delay(Duration.ZERO);
+
+      inst.kill();
+      assertFalse(inst.isRunning());
+      assertThrows(StatusRuntimeException.class, () -> stub.getClusterConfig(CC));
+      assertEquals(5, inst.requestCount(), "a killed instance keeps its last counters readable in-process");
+
+      inst.restart();
+      assertTrue(inst.isServing());
+      assertEquals(0, inst.requestCount(), "a restart is a new process: counters start at zero");
+      TestWait.until(() -> {
+        try {
+          stub.getClusterConfig(CC);
+          return true;
+        } catch (StatusRuntimeException e) {
+          return false;
+        }
+      }, Duration.ofSeconds(15), "the channel reconnects to the restarted instance");
+
+      inst.drain(Duration.ofSeconds(2));
+      assertFalse(inst.isRunning());
+      assertFalse(inst.isServing());
+    }
+  }
+
+  @Test
+  void nettyTierOnSeveralLoopbackAddresses() throws Exception {
+    try (DatabaseTier a = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress("127.0.0.1").start();
+        DatabaseTier b = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress("127.0.0.2")
+            .store(a.store()).start()) {
+      String hosts = a.hostsString() + "," + b.hostsString();
+      assertTrue(hosts.startsWith("127.0.0.1:") && hosts.contains(",127.0.0.2:"), hosts);
+      try (DatabaseChannel ch = DatabaseChannels.fromConfig(
+          org.shakenfist.sfdb.client.DatabaseChannelConfig.builder().hosts(hosts).build())) {
+        var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+        TestWait.until(() -> {
+          stub.getClusterConfig(CC);
+          return a.instance(0).requestCount() > 0 && b.instance(0).requestCount() > 0;
+        }, Duration.ofSeconds(15), "both loopback instances serve");
+        var before = ch.callCounts();
+        for (int i = 0; i < 100; i++) {
+          stub.getClusterConfig(CC);
+        }
+        var delta = ch.callCounts().minus(before);
+        assertEquals(50, delta.get(a.instance(0).endpoint()), 1, delta.toString());
+        assertEquals(50, delta.get(b.instance(0).endpoint()), 1, delta.toString());
+      }
+    }
+  }
+
+  @Test
+  void restartKeepsTheNetworkAddress() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).start()) {
+      FakeDatabaseInstance inst = tier.instance(0);
+      String endpoint = inst.endpoint();
+      URI metrics = inst.metricsUri();
+      inst.restart();
+      assertEquals(endpoint, inst.endpoint());
+      assertEquals(metrics, inst.metricsUri());
+    }
+  }
+}
