@@ -1,0 +1,137 @@
+package org.shakenfist.sfdb.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+
+/** Self-tests of the detector: it must pass on a healthy tier and fail on every silent single-instance tier. */
+class FanOutTest {
+  private static final ClusterConfigRequest CC = ClusterConfigRequest.getDefaultInstance();
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void passesOnAHealthyTier(int n) throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(n)) {
+      tier.warmUp(Duration.ofSeconds(20));
+      FanOutResult r = FanOut.of(tier).assertFansOut();
+      assertEquals(100, r.total());
+      for (String i : r.instances()) {
+        assertEquals(100.0 / n, r.delta().get(i), 1.0, r.report());
+      }
+      assertTrue(r.report().contains("PASSED"), r.report());
+    }
+  }
+
+  @Test
+  void failsWhenTheChannelUsesPickFirst() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3);
+        DatabaseChannel pickFirst = DatabaseChannels.fromConfig(tier.channelConfig().loadBalancingPolicy("pick_first").build())) {
+      var stub = DatabaseServiceGrpc.newBlockingStub(pickFirst);
+      FanOut check = FanOut.of(tier).withCall(() -> stub.getClusterConfig(CC));
+      AssertionFailedError e = assertThrows(AssertionFailedError.class, check::assertFansOut);
+      assertTrue(e.getMessage().contains("FAILED"), e.getMessage());
+      assertTrue(e.getMessage().contains("served 0 of 100 calls (0.0% < floor 5.0%)"), e.getMessage());
+      assertTrue(e.getMessage().contains("before counters: {") && e.getMessage().contains("after counters: {"),
+          e.getMessage());
+      assertTrue(e.getMessage().contains("100.0%"), "the one busy instance's share is shown: " + e.getMessage());
+    }
+  }
+
+  @Test
+  void failsWhenOneInstanceCrashedAtStartup() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3)) {
+      FakeDatabaseInstance crashed = tier.instance(2);
+      crashed.kill();
+      FanOutResult r = FanOut.of(tier).run();
+      assertTrue(!r.passed() && !r.skipped(), r.report());
+      assertEquals(0L, r.delta().get(crashed.name()), r.report());
+      assertTrue(r.problems().stream().anyMatch(p -> p.startsWith(crashed.name() + " served 0 of ")), r.report());
+      assertThrows(AssertionFailedError.class, () -> FanOut.of(tier).assertFansOut());
+    }
+  }
+
+  @Test
+  void failsOverHttpWhenACrashedInstanceNoLongerAnswersMetrics() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(2)) {
+      tier.warmUp(Duration.ofSeconds(20));
+      var stub = DatabaseServiceGrpc.newBlockingStub(tier.channel());
+      FanOut http = FanOut.of(CounterSource.prometheus(tier.metricsUris()), () -> stub.getClusterConfig(CC));
+      assertTrue(http.run().passed(), "healthy over HTTP");
+      tier.instance(1).kill();
+      FanOutResult r = http.run();
+      assertTrue(!r.passed(), r.report());
+      assertTrue(r.problems().get(0).contains("metrics unreachable before the run"), r.report());
+    }
+  }
+
+  @Test
+  void failsWhenOneInstanceTurnedNotServingBeforeTheRun() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3)) {
+      tier.warmUp(Duration.ofSeconds(20));
+      FakeDatabaseInstance sick = tier.instance(0);
+      sick.setServing(false);
+      // let the health update reach the channel: a few calls in a row without the sick instance
+      var stub = DatabaseServiceGrpc.newBlockingStub(tier.channel());
+      long[] streak = {0};
+      TestWait.until(() -> {
+        long seen = sick.requestCount();
+        stub.getClusterConfig(CC);
+        streak[0] = sick.requestCount() == seen ? streak[0] + 1 : 0;
+        return streak[0] >= 10;
+      }, Duration.ofSeconds(10), "health update reached the channel");
+      AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> FanOut.of(tier).assertFansOut());
+      assertTrue(e.getMessage().contains(sick.name() + " served 0 of 100"), e.getMessage());
+    }
+  }
+
+  @Test
+  void skipsWithAClearReasonBelowTwoInstances() {
+    try (DatabaseTier tier = DatabaseTier.start(1)) {
+      TestAbortedException e = assertThrows(TestAbortedException.class, () -> FanOut.of(tier).assertFansOut());
+      assertTrue(e.getMessage().contains("requires N>=2 sf-database instances; saw N=1"), e.getMessage());
+    }
+  }
+
+  @Test
+  void restartedInstanceCountersAreNotNegative() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(2)) {
+      tier.warmUp(Duration.ofSeconds(20));
+      var stub = DatabaseServiceGrpc.newBlockingStub(tier.channel());
+      int[] n = {0};
+      FanOutResult r = FanOut.of(tier).withCall(() -> {
+        if (n[0]++ == 50) {
+          tier.instance(1).restart();
+        }
+        try {
+          stub.getClusterConfig(CC);
+        } catch (RuntimeException ignored) {
+          // calls during the restart may fail; the check counts what instances served
+        }
+      }).run();
+      assertTrue(r.delta().values().stream().allMatch(d -> d >= 0), r.report());
+    }
+  }
+
+  @Test
+  void twoHundredRunsOnAHealthyTierNeverFail() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3)) {
+      tier.warmUp(Duration.ofSeconds(20));
+      FanOut check = FanOut.of(tier);
+      for (int run = 0; run < 200; run++) {
+        FanOutResult r = check.run();
+        assertTrue(r.passed(), "run " + run + ": " + r.report());
+      }
+    }
+  }
+}
