@@ -7,10 +7,14 @@ import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.ReadinessProbe;
 
 /**
  * One gRPC channel over every instance of a gateway tier: round_robin across one endpoint per instance,
@@ -83,6 +87,24 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   /** The registry holding {@code sfdb.client.calls} (tags endpoint, method, status). */
   public MeterRegistry meterRegistry() {
     return registry;
+  }
+
+  /**
+   * Waits until at least {@code minServing} instances are READY and SERVING, as seen through this channel:
+   * {@code grpc.health.v1.Health/Check} probes go out through round_robin (which only picks READY, healthy
+   * instances) and the endpoints that answer SERVING are counted. Probes are retried with Failsafe until
+   * {@code timeout}. Probe attempts show up in {@link #callCounts()} under method
+   * {@code grpc.health.v1.Health/Check}.
+   *
+   * <pre>{@code
+   * channel.awaitReady(channel.hosts().size(), Duration.ofSeconds(30));
+   * }</pre>
+   *
+   * @return the endpoints that answered SERVING in the last probe round
+   * @throws TimeoutException listing every configured instance's state (SERVING, NOT_SERVING, unreachable)
+   */
+  public Set<String> awaitReady(int minServing, Duration timeout) throws TimeoutException {
+    return ReadinessProbe.await(this, minServing, timeout);
   }
 
   /** Aggregate connectivity state; {@code requestConnection} leaves IDLE. */

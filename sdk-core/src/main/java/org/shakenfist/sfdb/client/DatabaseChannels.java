@@ -73,7 +73,8 @@ public final class DatabaseChannels {
     }
     builder.setNameResolverArg(ResolverOptions.KEY, new ResolverOptions(ServiceConfigs.forConfig(config)))
         .maxInboundMessageSize(config.maxInboundMessageSize())
-        .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting))
+        .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting,
+            config.hostsString()))
         .userAgent("sfdb-client")
         .enableRetry()
         .maxRetryAttempts(Math.max(5, config.retryMaxAttempts()));

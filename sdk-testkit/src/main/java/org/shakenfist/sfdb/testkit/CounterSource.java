@@ -57,30 +57,38 @@ public interface CounterSource {
     };
   }
 
-  /** HTTP source: {@code http://<host>:<metricsPort>/metrics} for every gateway host. */
+  /** HTTP source: {@code http://<host>:<metricsPort>/metrics} for every gateway host, labelled by host. */
   static CounterSource prometheus(List<GatewayHost> hosts, int metricsPort) {
-    return prometheus(hosts.stream()
-        .map(h -> URI.create("http://" + (h.isIpv6Literal() ? "[" + h.host() + "]" : h.host()) + ":" + metricsPort
-            + "/metrics"))
-        .toList());
+    Map<String, URI> uris = new LinkedHashMap<>();
+    for (GatewayHost h : hosts) {
+      uris.put(h.toString(), URI.create("http://" + (h.isIpv6Literal() ? "[" + h.host() + "]" : h.host()) + ":"
+          + metricsPort + "/metrics"));
+    }
+    return prometheus(uris);
   }
 
-  /** HTTP source over explicit {@code /metrics} URIs (5 s connect and request timeouts). */
+  /** HTTP source over explicit {@code /metrics} URIs, labelled by their authority. */
   static CounterSource prometheus(List<URI> metricsUris) {
-    List<URI> uris = List.copyOf(metricsUris);
+    Map<String, URI> uris = new LinkedHashMap<>();
+    metricsUris.forEach(u -> uris.put(u.getAuthority(), u));
+    return prometheus(uris);
+  }
+
+  /** HTTP source over labelled {@code /metrics} URIs (5 s connect and request timeouts). */
+  static CounterSource prometheus(Map<String, URI> metricsUris) {
+    Map<String, URI> uris = new LinkedHashMap<>(metricsUris);
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     return new CounterSource() {
       @Override
       public List<String> instances() {
-        return uris.stream().map(URI::getAuthority).toList();
+        return List.copyOf(uris.keySet());
       }
 
       @Override
       public Snapshot scrape() {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>();
         Map<String, String> errors = new LinkedHashMap<>();
-        for (URI uri : uris) {
-          String instance = uri.getAuthority();
+        uris.forEach((instance, uri) -> {
           try {
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -95,7 +103,7 @@ public interface CounterSource {
             Thread.currentThread().interrupt();
             errors.put(instance, uri + ": interrupted");
           }
-        }
+        });
         return new Snapshot(out, errors);
       }
     };

@@ -50,10 +50,11 @@ public record FanOutResult(List<String> instances, Map<String, Map<String, Doubl
         : passed() ? "PASSED: every instance served >= " + pct(floor) + " of " + total() + " counted calls"
         : "FAILED: " + String.join("; ", problems);
     b.append("fan-out check ").append(verdict).append('\n');
-    b.append(String.format(Locale.ROOT, "%-28s %10s %10s %8s %8s%n", "instance", "before", "after", "delta", "share"));
+    b.append(String.format(Locale.ROOT, "%-28s %10s %10s %8s %8s  %s%n", "instance", "before", "after", "delta",
+        "share", "bar"));
     for (String i : instances) {
-      b.append(String.format(Locale.ROOT, "%-28s %10s %10s %8d %8s%n", i, sum(before.get(i)), sum(after.get(i)),
-          delta.getOrDefault(i, 0L), pct(share(i))));
+      b.append(String.format(Locale.ROOT, "%-28s %10s %10s %8d %8s  %s%n", i, sum(before.get(i)), sum(after.get(i)),
+          delta.getOrDefault(i, 0L), pct(share(i)), "#".repeat((int) Math.round(share(i) * 40))));
     }
     b.append("calls driven: ").append(calls).append(", failed: ").append(failedCalls);
     if (firstError != null) {

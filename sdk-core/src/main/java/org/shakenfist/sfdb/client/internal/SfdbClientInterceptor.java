@@ -5,8 +5,10 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
+import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 
 /**
  * Adds {@code caller-daemon} / {@code caller-node} metadata to every call (unless the caller set them) and
@@ -21,12 +23,17 @@ public final class SfdbClientInterceptor implements ClientInterceptor {
   private final String callerDaemon;
   private final String callerNode;
   private final EndpointAccounting accounting;
+  private final String tierDescription;
 
-  /** {@code accounting} may be null when per-endpoint counting is off. */
-  public SfdbClientInterceptor(String callerDaemon, String callerNode, EndpointAccounting accounting) {
+  /**
+   * {@code accounting} may be null when per-endpoint counting is off; {@code hosts} is named in UNAVAILABLE
+   * errors so a caller can tell which tier was down.
+   */
+  public SfdbClientInterceptor(String callerDaemon, String callerNode, EndpointAccounting accounting, String hosts) {
     this.callerDaemon = callerDaemon;
     this.callerNode = callerNode;
     this.accounting = accounting;
+    this.tierDescription = "sf-database tier " + hosts;
   }
 
   @Override
@@ -43,7 +50,13 @@ public final class SfdbClientInterceptor implements ClientInterceptor {
         if (!headers.containsKey(CALLER_NODE)) {
           headers.put(CALLER_NODE, callerNode);
         }
-        super.start(responseListener, headers);
+        super.start(new SimpleForwardingClientCallListener<RespT>(responseListener) {
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            super.onClose(status.getCode() == Status.Code.UNAVAILABLE
+                ? status.augmentDescription(tierDescription) : status, trailers);
+          }
+        }, headers);
       }
     };
   }

@@ -1,0 +1,32 @@
+package org.shakenfist.sfdb.examples;
+
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+import org.shakenfist.sfdb.proto.GetObjectStateRequest;
+
+/**
+ * A minimal daemon: one channel from the environment, shared for the life of the process.
+ *
+ * <pre>
+ * SHAKENFIST_MARIADB_GATEWAY_HOSTS=10.0.0.20,10.0.0.21 SHAKENFIST_CALLER_DAEMON=sf-example \
+ *   java -cp examples/target/sfdb-examples.jar org.shakenfist.sfdb.examples.DaemonExample
+ * </pre>
+ */
+public final class DaemonExample {
+  private DaemonExample() {}
+
+  public static void main(String[] args) {
+    try (DatabaseChannel channel = DatabaseChannels.fromEnv()) {
+      var db = DatabaseServiceGrpc.newBlockingStub(channel);
+      for (int i = 0; i < 10; i++) {
+        int entries = db.getClusterConfig(ClusterConfigRequest.getDefaultInstance()).getEntriesCount();
+        boolean found = db.getObjectState(GetObjectStateRequest.newBuilder()
+            .setObjectType("instance").setObjectUuid("example").build()).getFound();
+        System.out.println("call " + i + ": " + entries + " config entries, example instance found=" + found);
+      }
+      System.out.println("calls per gateway endpoint: " + channel.callCounts());
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package org.shakenfist.sfdb.examples;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.testkit.DatabaseTier;
+import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
+
+/**
+ * Example sf-database gateway: the testkit's fake {@code DatabaseService} + health + {@code /metrics} on a
+ * configurable address, draining on SIGTERM like the real daemon (NOT_SERVING, then a graceful stop within
+ * the grace period). Its data lives in memory, per process.
+ *
+ * <pre>
+ * java -cp examples/target/sfdb-examples.jar org.shakenfist.sfdb.examples.GatewayServer \
+ *     [--bind 0.0.0.0] [--port 13005] [--metrics-port 13006] [--grace 10]
+ * </pre>
+ *
+ * <p>Defaults come from {@code SHAKENFIST_MARIADB_GATEWAY_BIND}, {@code SHAKENFIST_MARIADB_GATEWAY_PORT},
+ * {@code SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT} when set; bind-all (0.0.0.0) so other hosts can connect.
+ */
+public final class GatewayServer {
+  private static final Logger log = Logger.getLogger(GatewayServer.class.getName());
+
+  private GatewayServer() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    Map<String, String> env = System.getenv();
+    String bind = env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_BIND", "0.0.0.0");
+    int port = Integer.parseInt(env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_PORT", "13005"));
+    int metricsPort = Integer.parseInt(env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", "13006"));
+    Duration grace = Duration.ofSeconds(10);
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--bind" -> bind = args[++i];
+        case "--port" -> port = Integer.parseInt(args[++i]);
+        case "--metrics-port" -> metricsPort = Integer.parseInt(args[++i]);
+        case "--grace" -> grace = Duration.ofSeconds(Long.parseLong(args[++i]));
+        default -> {
+          System.err.println("usage: GatewayServer [--bind ADDR] [--port N] [--metrics-port N] [--grace SECONDS]");
+          System.exit(2);
+        }
+      }
+    }
+    DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
+        .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway").start();
+    FakeDatabaseInstance gateway = tier.instance(0);
+    log.info("sf-database gateway serving shakenfist.protos.DatabaseService on " + bind + ":" + gateway.port()
+        + ", metrics on " + bind + ":" + gateway.metricsPort() + "/metrics");
+    CountDownLatch stopped = new CountDownLatch(1);
+    Duration drainGrace = grace;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("draining: NOT_SERVING, then graceful stop within " + drainGrace);
+      gateway.drain(drainGrace);
+      tier.close();
+      log.info("stopped");
+      stopped.countDown();
+    }, "gateway-drain"));
+    stopped.await();
+  }
+}

@@ -1,0 +1,131 @@
+package org.shakenfist.sfdb.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonParser;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.testkit.DatabaseTier;
+import org.shakenfist.sfdb.testkit.SharedStore;
+
+class TierCheckTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(Map<String, String> env, String... args) {
+    return TierCheck.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void embeddedTierPassesAndPrintsTheTable() {
+    assertEquals(0, run(Map.of()), err());
+    assertTrue(err().contains("is not set; checking an embedded 2-instance tier"), err());
+    assertTrue(out().contains("fan-out check PASSED"), out());
+    assertTrue(out().contains("50.0%  ####################"), out());
+  }
+
+  @Test
+  void floorAboveTheEvenShareFailsWithExitOne() {
+    assertEquals(1, run(Map.of(), "--floor", "0.6", "--calls", "50"), out() + err());
+    assertTrue(out().contains("fan-out check FAILED"), out());
+    assertTrue(out().contains("before counters:"), out());
+  }
+
+  @Test
+  void jsonOutput() {
+    assertEquals(0, run(Map.of(), "--json", "--calls", "20"), err());
+    var doc = JsonParser.parseString(out()).getAsJsonObject();
+    assertEquals("pass", doc.get("verdict").getAsString());
+    assertEquals(20, doc.get("counted").getAsInt());
+    assertEquals(2, doc.getAsJsonArray("instances").size());
+    assertEquals(10, doc.getAsJsonArray("instances").get(0).getAsJsonObject().get("delta").getAsInt());
+  }
+
+  @Test
+  void realClusterModeOverSharedMetricsPort() throws Exception {
+    int metricsPort = freePort("127.0.0.2", "127.0.0.3");
+    SharedStore store = new SharedStore();
+    try (DatabaseTier a = tierOn("127.0.0.2", metricsPort, store); DatabaseTier b = tierOn("127.0.0.3", metricsPort, store)) {
+      Map<String, String> env = Map.of(
+          "SHAKENFIST_MARIADB_GATEWAY_HOSTS", a.hostsString() + " , " + b.hostsString(),
+          "SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", String.valueOf(metricsPort));
+      assertEquals(0, run(env, "--calls", "40"), out() + err());
+      assertTrue(out().contains(a.hostsString()) && out().contains(b.hostsString()), out());
+      assertTrue(!err().contains("embedded"), err());
+    }
+  }
+
+  @Test
+  void usageAndConfigErrorsExitTwo() {
+    assertEquals(2, run(Map.of(), "--calls", "zero"));
+    assertTrue(err().contains("--calls must be a whole number >= 1"), err());
+    err.reset();
+    assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "127.0.0.1,[::1")));
+    assertTrue(err().contains("SHAKENFIST_MARIADB_GATEWAY_HOSTS: item 2 \"[::1\": unbalanced brackets"), err());
+  }
+
+  @Test
+  void unreachableInstanceExitsTwoNamingIt() throws Exception {
+    int nothing = freePort("127.0.0.1");
+    try (DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).start()) {
+      String hosts = tier.hostsString() + ",127.0.0.1:" + nothing;
+      assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", hosts), "--timeout", "2s"), out() + err());
+      assertTrue(err().contains("127.0.0.1:" + nothing + " unreachable"), err());
+      assertTrue(err().contains(tier.hostsString() + " SERVING"), err());
+    }
+  }
+
+  @Test
+  void metricsPortThatDoesNotAnswerExitsTwo() throws Exception {
+    int closed = freePort("127.0.0.1");
+    try (DatabaseTier tier = DatabaseTier.builder().instances(2).transport(Transport.NETTY).start()) {
+      assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", tier.hostsString(),
+          "SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", String.valueOf(closed))), out() + err());
+      assertTrue(err().contains("metrics of " + tier.instance(0).gatewayHost() + " do not answer"), err());
+    }
+  }
+
+  private static DatabaseTier tierOn(String address, int metricsPort, SharedStore store) {
+    return DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(address)
+        .metricsPorts(List.of(metricsPort)).store(store).start();
+  }
+
+  /** A port free on every given loopback address (closed again: nothing listens there). */
+  private static int freePort(String... addresses) throws Exception {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(addresses[0]))) {
+        port = s.getLocalPort();
+      }
+      boolean free = true;
+      for (String a : addresses) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(a))) {
+          s.setReuseAddress(true);
+        } catch (java.io.IOException e) {
+          free = false;
+        }
+      }
+      if (free) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no common free port");
+  }
+}

@@ -1,0 +1,131 @@
+package org.shakenfist.sfdb.client.internal;
+
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
+import dev.failsafe.RetryPolicy;
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.ClientStreamTracer;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCalls;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.HealthCheckMode;
+
+/** Implementation of {@link DatabaseChannel#awaitReady}. */
+public final class ReadinessProbe {
+  private static final HealthCheckRequest ALL = HealthCheckRequest.newBuilder().setService("").build();
+  private static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
+
+  private ReadinessProbe() {}
+
+  public static Set<String> await(DatabaseChannel channel, int minServing, Duration timeout) throws TimeoutException {
+    if (minServing < 1) {
+      throw new IllegalArgumentException("minServing must be at least 1, got " + minServing);
+    }
+    int window = 2 * Math.max(minServing, channel.hosts().size());
+    AtomicReference<Set<String>> last = new AtomicReference<>(Set.of());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    RetryPolicy<Set<String>> untilEnough = RetryPolicy.<Set<String>>builder()
+        .handleResultIf(serving -> serving.size() < minServing)
+        .withBackoff(Duration.ofMillis(20), Duration.ofMillis(500))
+        .withMaxRetries(-1)
+        .withMaxDuration(timeout)
+        .build();
+    Set<String> result;
+    try {
+      result = Failsafe.with(untilEnough).get(() -> {
+        Set<String> serving = probeRound(channel, window, deadline);
+        last.set(serving);
+        return serving;
+      });
+    } catch (FailsafeException e) {
+      result = last.get();
+    }
+    if (result.size() >= minServing) {
+      return result;
+    }
+    throw new TimeoutException("sfdb: " + result.size() + " of the " + minServing
+        + " required gateway instances were READY and SERVING after " + timeout + "; " + diagnose(channel));
+  }
+
+  /** {@code window} Health/Check calls through the channel; the endpoints that answered SERVING. */
+  private static Set<String> probeRound(DatabaseChannel channel, int window, long deadlineNanos) {
+    Set<String> serving = new LinkedHashSet<>();
+    for (int i = 0; i < window; i++) {
+      long left = Math.min(PROBE_DEADLINE.toNanos(), deadlineNanos - System.nanoTime());
+      if (left <= 0) {
+        break;
+      }
+      AtomicReference<SocketAddress> remote = new AtomicReference<>();
+      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+          .withStreamTracerFactory(new ClientStreamTracer.Factory() {
+            @Override
+            public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+              return new ClientStreamTracer() {
+                @Override
+                public void streamCreated(Attributes transportAttrs, Metadata h) {
+                  remote.set(transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+                }
+              };
+            }
+          });
+      try {
+        HealthCheckResponse r = ClientCalls.blockingUnaryCall(channel, HealthGrpc.getCheckMethod(), options, ALL);
+        if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING && remote.get() != null) {
+          serving.add(EndpointAccounting.endpointName(remote.get()));
+        }
+      } catch (StatusRuntimeException e) {
+        // UNIMPLEMENTED: no health service; grpc's health checking treats such a server as healthy too.
+        if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED && remote.get() != null) {
+          serving.add(EndpointAccounting.endpointName(remote.get()));
+        }
+      }
+    }
+    return serving;
+  }
+
+  /** One line per configured instance, from a direct one-off probe (failure path only). */
+  static String diagnose(DatabaseChannel channel) {
+    List<String> states = new ArrayList<>();
+    for (GatewayHost host : channel.hosts()) {
+      DatabaseChannelConfig direct = channel.config().toBuilder()
+          .hosts(List.of(host))
+          .loadBalancingPolicy("pick_first")
+          .healthCheck(HealthCheckMode.OFF)
+          .retryMethods(List.of())
+          .endpointCounting(false)
+          .build();
+      String state;
+      try (DatabaseChannel probe = DatabaseChannels.fromConfig(direct)) {
+        HealthCheckResponse r = HealthGrpc.newBlockingStub(probe)
+            .withDeadlineAfter(PROBE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+            .check(ALL);
+        state = r.getStatus().name();
+      } catch (StatusRuntimeException e) {
+        Status s = e.getStatus();
+        state = s.getCode() == Status.Code.UNIMPLEMENTED ? "no health service (UNIMPLEMENTED)"
+            : "unreachable (" + s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()) + ")";
+      }
+      states.add(host + " " + state);
+    }
+    return "instances: " + String.join("; ", states);
+  }
+}
