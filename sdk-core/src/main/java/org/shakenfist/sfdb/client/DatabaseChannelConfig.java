@@ -36,6 +36,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_PORT}</td><td>13005</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT}</td><td>13006</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK}</td><td>on</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_INTERVAL}</td><td>5s</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT}</td><td>2s</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_FAILURES}</td><td>3</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_OUTLIER_DETECTION}</td><td>off</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME}</td><td>10s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIMEOUT}</td><td>5s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_WITHOUT_CALLS}</td><td>true</td></tr>
@@ -57,6 +61,10 @@ public final class DatabaseChannelConfig {
   public static final String ENV_PORT = "SHAKENFIST_MARIADB_GATEWAY_PORT";
   public static final String ENV_METRICS_PORT = "SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT";
   public static final String ENV_HEALTH_CHECK = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK";
+  public static final String ENV_HEALTH_POLL_INTERVAL = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_INTERVAL";
+  public static final String ENV_HEALTH_POLL_TIMEOUT = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT";
+  public static final String ENV_HEALTH_POLL_FAILURES = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_FAILURES";
+  public static final String ENV_OUTLIER_DETECTION = "SHAKENFIST_MARIADB_GATEWAY_OUTLIER_DETECTION";
   public static final String ENV_KEEPALIVE_TIME = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME";
   public static final String ENV_KEEPALIVE_TIMEOUT = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIMEOUT";
   public static final String ENV_KEEPALIVE_WITHOUT_CALLS = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_WITHOUT_CALLS";
@@ -79,6 +87,10 @@ public final class DatabaseChannelConfig {
   private final int metricsPort;
   private final Transport transport;
   private final HealthCheckMode healthCheck;
+  private final Duration healthPollInterval;
+  private final Duration healthPollTimeout;
+  private final int healthPollFailures;
+  private final boolean outlierDetection;
   private final String loadBalancingPolicy;
   private final Duration keepAliveTime;
   private final Duration keepAliveTimeout;
@@ -102,6 +114,10 @@ public final class DatabaseChannelConfig {
     this.metricsPort = b.metricsPort;
     this.transport = b.transport;
     this.healthCheck = b.healthCheck;
+    this.healthPollInterval = b.healthPollInterval;
+    this.healthPollTimeout = b.healthPollTimeout;
+    this.healthPollFailures = b.healthPollFailures;
+    this.outlierDetection = b.outlierDetection;
     this.loadBalancingPolicy = b.loadBalancingPolicy;
     this.keepAliveTime = b.keepAliveTime;
     this.keepAliveTimeout = b.keepAliveTimeout;
@@ -147,6 +163,10 @@ public final class DatabaseChannelConfig {
     b.metricsPort = metricsPort;
     b.transport = transport;
     b.healthCheck = healthCheck;
+    b.healthPollInterval = healthPollInterval;
+    b.healthPollTimeout = healthPollTimeout;
+    b.healthPollFailures = healthPollFailures;
+    b.outlierDetection = outlierDetection;
     b.loadBalancingPolicy = loadBalancingPolicy;
     b.keepAliveTime = keepAliveTime;
     b.keepAliveTimeout = keepAliveTimeout;
@@ -188,6 +208,29 @@ public final class DatabaseChannelConfig {
 
   public HealthCheckMode healthCheck() {
     return healthCheck;
+  }
+
+  /** Poll period in {@link HealthCheckMode#POLL} mode. */
+  public Duration healthPollInterval() {
+    return healthPollInterval;
+  }
+
+  /** Deadline of each poll in {@link HealthCheckMode#POLL} mode. */
+  public Duration healthPollTimeout() {
+    return healthPollTimeout;
+  }
+
+  /** Unanswered polls in a row that make an instance unhealthy in {@link HealthCheckMode#POLL} mode. */
+  public int healthPollFailures() {
+    return healthPollFailures;
+  }
+
+  /**
+   * Whether grpc's outlier detection ejects an instance that fails most calls (thresholds tuned to fire on
+   * tiers of 2-3 instances; see the operator guide).
+   */
+  public boolean outlierDetection() {
+    return outlierDetection;
   }
 
   /** {@code round_robin} (default) or {@code pick_first} (diagnostics only: no fan-out). */
@@ -273,7 +316,7 @@ public final class DatabaseChannelConfig {
   @Override
   public String toString() {
     return "DatabaseChannelConfig{hosts=" + hostsString() + ", transport=" + transport + ", healthCheck="
-        + healthCheck + ", lb=" + loadBalancingPolicy + ", keepAlive=" + keepAliveTime + "/" + keepAliveTimeout
+        + healthCheck + (outlierDetection ? "+outlier" : "") + ", lb=" + loadBalancingPolicy + ", keepAlive=" + keepAliveTime + "/" + keepAliveTimeout
         + (keepAliveWithoutCalls ? " without calls" : "") + ", maxInbound=" + maxInboundMessageSize
         + ", reconnectBackoffMax=" + reconnectBackoffMax + ", deadline=" + deadline + ", caller="
         + callerDaemon + "@" + callerNode + ", retryMethods=" + retryMethods + ", retryMaxAttempts="
@@ -289,6 +332,10 @@ public final class DatabaseChannelConfig {
     private int metricsPort = DEFAULT_METRICS_PORT;
     private Transport transport = Transport.NETTY;
     private HealthCheckMode healthCheck = HealthCheckMode.WATCH;
+    private Duration healthPollInterval = Duration.ofSeconds(5);
+    private Duration healthPollTimeout = Duration.ofSeconds(2);
+    private int healthPollFailures = 3;
+    private boolean outlierDetection;
     private String loadBalancingPolicy = "round_robin";
     private Duration keepAliveTime = Duration.ofSeconds(10);
     private Duration keepAliveTimeout = Duration.ofSeconds(5);
@@ -342,6 +389,30 @@ public final class DatabaseChannelConfig {
 
     public Builder healthCheck(HealthCheckMode mode) {
       this.healthCheck = Objects.requireNonNull(mode, "healthCheck");
+      return this;
+    }
+
+    public Builder healthPollInterval(Duration d) {
+      this.healthPollInterval = positive("healthPollInterval", d);
+      return this;
+    }
+
+    public Builder healthPollTimeout(Duration d) {
+      this.healthPollTimeout = positive("healthPollTimeout", d);
+      return this;
+    }
+
+    public Builder healthPollFailures(int n) {
+      if (n < 1 || n > 100) {
+        throw new DatabaseConfigException("healthPollFailures", String.valueOf(n), "must be in 1..100");
+      }
+      this.healthPollFailures = n;
+      return this;
+    }
+
+    /** Opt in to outlier ejection (default off). */
+    public Builder outlierDetection(boolean on) {
+      this.outlierDetection = on;
       return this;
     }
 
@@ -484,6 +555,16 @@ public final class DatabaseChannelConfig {
       String health = env.get(ENV_HEALTH_CHECK);
       if (health != null) {
         healthCheck = HealthCheckMode.fromEnv(ENV_HEALTH_CHECK, health);
+      }
+      healthPollInterval = duration(env, ENV_HEALTH_POLL_INTERVAL, healthPollInterval);
+      healthPollTimeout = duration(env, ENV_HEALTH_POLL_TIMEOUT, healthPollTimeout);
+      String pollFailures = env.get(ENV_HEALTH_POLL_FAILURES);
+      if (pollFailures != null) {
+        healthPollFailures = parseInt(ENV_HEALTH_POLL_FAILURES, pollFailures, 1, 100);
+      }
+      String outlier = env.get(ENV_OUTLIER_DETECTION);
+      if (outlier != null) {
+        outlierDetection = parseBoolean(ENV_OUTLIER_DETECTION, outlier);
       }
       keepAliveTime = duration(env, ENV_KEEPALIVE_TIME, keepAliveTime);
       keepAliveTimeout = duration(env, ENV_KEEPALIVE_TIMEOUT, keepAliveTimeout);

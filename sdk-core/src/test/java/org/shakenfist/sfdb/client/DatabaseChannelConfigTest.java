@@ -75,7 +75,7 @@ class DatabaseChannelConfigTest {
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_DEADLINE", "soon"),
         "SHAKENFIST_MARIADB_GATEWAY_DEADLINE=\"soon\": expected a duration");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", "maybe"),
-        "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK=\"maybe\": expected one of on, watch, off");
+        "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK=\"maybe\": expected one of on, watch, poll, off");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS", "ok.S,bad method"),
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS: item 2 \"bad method\"");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "11"),

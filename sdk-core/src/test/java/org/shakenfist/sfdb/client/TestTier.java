@@ -40,10 +40,15 @@ final class TestTier implements AutoCloseable {
   }
 
   static TestTier inProcess(int n) throws IOException {
+    return inProcess(n, true);
+  }
+
+  /** {@code withHealth=false}: servers without a grpc.health.v1 service. */
+  static TestTier inProcess(int n, boolean withHealth) throws IOException {
     TestTier tier = new TestTier(false);
     String prefix = "core-test-" + UUID.randomUUID().toString().substring(0, 8);
     for (int i = 0; i < n; i++) {
-      tier.instances.add(new Instance(prefix + "-" + i, InProcessServerBuilder.forName(prefix + "-" + i)));
+      tier.instances.add(new Instance(prefix + "-" + i, InProcessServerBuilder.forName(prefix + "-" + i), withHealth));
     }
     return tier;
   }
@@ -52,7 +57,7 @@ final class TestTier implements AutoCloseable {
     TestTier tier = new TestTier(true);
     for (int i = 0; i < n; i++) {
       ServerBuilder<?> b = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create());
-      tier.instances.add(new Instance("netty-" + i, b));
+      tier.instances.add(new Instance("netty-" + i, b, true));
     }
     return tier;
   }
@@ -116,8 +121,10 @@ final class TestTier implements AutoCloseable {
     volatile Status failWith;
     volatile long delayMillis;
     volatile boolean serving = true;
+    /** Health calls wait this long (to simulate a health service that does not answer). */
+    volatile long healthDelayMillis;
 
-    Instance(String name, ServerBuilder<?> builder) throws IOException {
+    Instance(String name, ServerBuilder<?> builder, boolean withHealth) throws IOException {
       this.name = name;
       BindableService service = new SimpleServiceGrpc.SimpleServiceImplBase() {
         @Override
@@ -147,10 +154,26 @@ final class TestTier implements AutoCloseable {
           return next.startCall(call, headers);
         }
       };
-      this.server = builder.addService(ServerInterceptors.intercept(service, counting))
-          .addService(health.getHealthService())
-          .build()
-          .start();
+      ServerInterceptor slowHealth = new ServerInterceptor() {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+            ServerCallHandler<Q, R> next) {
+          long d = healthDelayMillis;
+          if (d > 0) {
+            try {
+              Thread.sleep(d);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return next.startCall(call, headers);
+        }
+      };
+      builder.addService(ServerInterceptors.intercept(service, counting));
+      if (withHealth) {
+        builder.addService(ServerInterceptors.intercept(health.getHealthService(), slowHealth));
+      }
+      this.server = builder.build().start();
     }
 
     String endpoint() {

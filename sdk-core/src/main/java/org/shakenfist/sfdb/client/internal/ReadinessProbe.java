@@ -53,6 +53,9 @@ public final class ReadinessProbe {
     try {
       result = Failsafe.with(untilEnough).get(() -> {
         Set<String> serving = probeRound(channel, window, deadline);
+        if (serving == null) {
+          return last.get(); // cut short by the deadline: keep the last complete round
+        }
         last.set(serving);
         return serving;
       });
@@ -66,13 +69,16 @@ public final class ReadinessProbe {
         + " required gateway instances were READY and SERVING after " + timeout + "; " + diagnose(channel));
   }
 
-  /** {@code window} Health/Check calls through the channel; the endpoints that answered SERVING. */
+  /**
+   * {@code window} Health/Check calls through the channel; the endpoints that answered SERVING, or null when
+   * the deadline cut the round short.
+   */
   private static Set<String> probeRound(DatabaseChannel channel, int window, long deadlineNanos) {
     Set<String> serving = new LinkedHashSet<>();
     for (int i = 0; i < window; i++) {
       long left = Math.min(PROBE_DEADLINE.toNanos(), deadlineNanos - System.nanoTime());
       if (left <= 0) {
-        break;
+        return null;
       }
       AtomicReference<SocketAddress> remote = new AtomicReference<>();
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(left, TimeUnit.NANOSECONDS)

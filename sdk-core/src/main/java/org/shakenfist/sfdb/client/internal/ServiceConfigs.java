@@ -18,7 +18,21 @@ public final class ServiceConfigs {
   /** Service config for a channel configured by {@code config}. */
   public static Map<String, Object> forConfig(DatabaseChannelConfig config) {
     Map<String, Object> sc = new LinkedHashMap<>();
-    sc.put("loadBalancingConfig", List.of(Map.of(config.loadBalancingPolicy(), Map.of())));
+    Map<String, ?> policy;
+    if ("pick_first".equals(config.loadBalancingPolicy())) {
+      policy = Map.of("pick_first", Map.of());
+    } else if (config.healthCheck() == HealthCheckMode.POLL) {
+      policy = Map.of(PollHealthLoadBalancerProvider.POLICY, Map.of(
+          "intervalMillis", (double) config.healthPollInterval().toMillis(),
+          "timeoutMillis", (double) config.healthPollTimeout().toMillis(),
+          "failures", (double) config.healthPollFailures()));
+    } else {
+      policy = Map.of("round_robin", Map.of());
+    }
+    if (config.outlierDetection()) {
+      policy = outlierDetection(policy, config.hosts().size());
+    }
+    sc.put("loadBalancingConfig", List.of(policy));
     if (config.healthCheck() == HealthCheckMode.WATCH) {
       sc.put("healthCheckConfig", Map.of("serviceName", ""));
     }
@@ -46,6 +60,27 @@ public final class ServiceConfigs {
     }
     sc.put("methodConfig", methodConfigs);
     return sc;
+  }
+
+  /**
+   * grpc's outlier detection around {@code child}, with thresholds that fire on a 2-3 instance tier (grpc's
+   * defaults need 5 hosts and 100 requests): every 2 s, an instance with at least 10 calls of which at least
+   * 50 % failed is ejected for 10 s (growing with repeated ejections, up to 60 s); at most 100/N % of the
+   * instances (one instance on a small tier) may be ejected at once.
+   */
+  static Map<String, ?> outlierDetection(Map<String, ?> child, int hosts) {
+    Map<String, Object> od = new LinkedHashMap<>();
+    od.put("interval", "2s");
+    od.put("baseEjectionTime", "10s");
+    od.put("maxEjectionTime", "60s");
+    od.put("maxEjectionPercent", (double) Math.max(1, 100 / Math.max(1, hosts)));
+    od.put("failurePercentageEjection", Map.of(
+        "threshold", 50.0,
+        "enforcementPercentage", 100.0,
+        "minimumHosts", 2.0,
+        "requestVolume", 10.0));
+    od.put("childPolicy", List.of(child));
+    return Map.of("outlier_detection_experimental", od);
   }
 
   /** grpc's JSON duration form, e.g. {@code 0.200000000s}. */

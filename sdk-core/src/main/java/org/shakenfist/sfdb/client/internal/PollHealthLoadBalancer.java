@@ -1,0 +1,249 @@
+package org.shakenfist.sfdb.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ChannelLogger.ChannelLogLevel;
+import io.grpc.ConnectivityState;
+import io.grpc.ConnectivityStateInfo;
+import io.grpc.LoadBalancer;
+import io.grpc.LoadBalancerProvider;
+import io.grpc.LoadBalancerRegistry;
+import io.grpc.Status;
+import io.grpc.SynchronizationContext;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.grpc.util.ForwardingLoadBalancerHelper;
+import io.grpc.util.ForwardingSubchannel;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * round_robin with poll-mode health (see {@link PollHealthLoadBalancerProvider}). Each READY instance is
+ * polled every interval; it leaves the rotation when it answers anything but SERVING (at once: the server
+ * said so, e.g. while draining) or after {@code failures} polls in a row got no answer. A server without
+ * a health service (UNIMPLEMENTED) is treated as healthy, with one warning. When every READY instance is
+ * unhealthy the policy panics and sends to all of them (logged once per panic), rather than to none.
+ *
+ * <p>The wrapper sits between round_robin and grpc's subchannels and only changes the state round_robin
+ * sees (READY → TRANSIENT_FAILURE while unhealthy); connection management stays grpc's.
+ */
+final class PollHealthLoadBalancer extends LoadBalancer {
+  private static final HealthCheckRequest ALL = HealthCheckRequest.newBuilder().setService("").build();
+
+  private final Helper helper;
+  private final SynchronizationContext syncContext;
+  private final LoadBalancer child;
+  private final Object childConfig;
+  private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
+  private PollHealthLoadBalancerProvider.Config config = new PollHealthLoadBalancerProvider.Config(
+      java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(2), 3);
+  private boolean panic;
+  private boolean warnedUnimplemented;
+
+  PollHealthLoadBalancer(Helper helper) {
+    this.helper = helper;
+    this.syncContext = helper.getSynchronizationContext();
+    LoadBalancerProvider rr = LoadBalancerRegistry.getDefaultRegistry().getProvider("round_robin");
+    this.childConfig = rr.parseLoadBalancingPolicyConfig(Map.of()).getConfig();
+    this.child = rr.newLoadBalancer(new ForwardingLoadBalancerHelper() {
+      @Override
+      protected Helper delegate() {
+        return helper;
+      }
+
+      @Override
+      public Subchannel createSubchannel(CreateSubchannelArgs args) {
+        return new PolledSubchannel(helper.createSubchannel(args));
+      }
+    });
+  }
+
+  @Override
+  public Status acceptResolvedAddresses(ResolvedAddresses resolved) {
+    if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthLoadBalancerProvider.Config c) {
+      config = c;
+    }
+    return child.acceptResolvedAddresses(resolved.toBuilder().setLoadBalancingPolicyConfig(childConfig).build());
+  }
+
+  @Override
+  public void handleNameResolutionError(Status error) {
+    child.handleNameResolutionError(error);
+  }
+
+  @Override
+  public void requestConnection() {
+    child.requestConnection();
+  }
+
+  @Override
+  public void shutdown() {
+    for (PolledSubchannel s : subchannels) {
+      s.stopPolling();
+    }
+    subchannels.clear();
+    child.shutdown();
+  }
+
+  private void updatePanic() {
+    boolean anyReady = false;
+    boolean allUnhealthy = true;
+    for (PolledSubchannel s : subchannels) {
+      if (s.raw.getState() == ConnectivityState.READY) {
+        anyReady = true;
+        allUnhealthy &= !s.healthy;
+      }
+    }
+    boolean now = anyReady && allUnhealthy;
+    if (now == panic) {
+      return;
+    }
+    panic = now;
+    helper.getChannelLogger().log(now ? ChannelLogLevel.WARNING : ChannelLogLevel.INFO, now
+        ? "sfdb: every gateway instance failed its health polls: panic mode, sending to all of them"
+        : "sfdb: a gateway instance is healthy again: panic mode over");
+    if (now) {
+      java.util.logging.Logger.getLogger(PollHealthLoadBalancer.class.getName()).warning(
+          "sfdb: every gateway instance of " + helper.getAuthority()
+              + " failed its health polls: panic mode, sending calls to all of them");
+    }
+    for (PolledSubchannel s : subchannels) {
+      s.deliver();
+    }
+  }
+
+  private final class PolledSubchannel extends ForwardingSubchannel {
+    private final Subchannel delegate;
+    private SubchannelStateListener listener;
+    private ConnectivityStateInfo raw = ConnectivityStateInfo.forNonError(ConnectivityState.IDLE);
+    private ConnectivityStateInfo delivered;
+    private boolean healthy = true;
+    private int failures;
+    private String lastProblem = "";
+    private SynchronizationContext.ScheduledHandle timer;
+    private long generation;
+
+    PolledSubchannel(Subchannel delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    protected Subchannel delegate() {
+      return delegate;
+    }
+
+    @Override
+    public void start(SubchannelStateListener listener) {
+      this.listener = listener;
+      subchannels.add(this);
+      delegate.start(info -> {
+        raw = info;
+        if (info.getState() == ConnectivityState.READY) {
+          healthy = true;
+          failures = 0;
+          startPolling();
+        } else {
+          stopPolling();
+        }
+        deliver();
+        updatePanic();
+      });
+    }
+
+    @Override
+    public void shutdown() {
+      stopPolling();
+      subchannels.remove(this);
+      delegate.shutdown();
+      updatePanic();
+    }
+
+    void deliver() {
+      ConnectivityStateInfo effective = raw;
+      if (raw.getState() == ConnectivityState.READY && !healthy && !panic) {
+        effective = ConnectivityStateInfo.forTransientFailure(
+            Status.UNAVAILABLE.withDescription("sfdb health poll: " + lastProblem));
+      }
+      if (!effective.equals(delivered) && listener != null) {
+        delivered = effective;
+        listener.onSubchannelState(effective);
+      }
+    }
+
+    private void startPolling() {
+      stopPolling();
+      long gen = ++generation;
+      poll(gen);
+    }
+
+    void stopPolling() {
+      generation++;
+      if (timer != null) {
+        timer.cancel();
+        timer = null;
+      }
+    }
+
+    private void poll(long gen) {
+      if (gen != generation) {
+        return;
+      }
+      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+      ClientCalls.asyncUnaryCall(delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options), ALL,
+          new StreamObserver<>() {
+            @Override
+            public void onNext(HealthCheckResponse r) {
+              syncContext.execute(() -> onResult(gen, r.getStatus() == HealthCheckResponse.ServingStatus.SERVING,
+                  true, "status " + r.getStatus()));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              Status s = Status.fromThrowable(t);
+              syncContext.execute(() -> {
+                if (s.getCode() == Status.Code.UNIMPLEMENTED) {
+                  if (!warnedUnimplemented) {
+                    warnedUnimplemented = true;
+                    java.util.logging.Logger.getLogger(PollHealthLoadBalancer.class.getName()).warning(
+                        "sfdb: gateway " + delegate.getAddresses() + " has no grpc.health.v1 service; treating it "
+                            + "as healthy");
+                  }
+                  onResult(gen, true, true, "no health service");
+                } else {
+                  onResult(gen, false, false, s.getCode() + (s.getDescription() == null ? "" : ": "
+                      + s.getDescription()));
+                }
+              });
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+
+    private void onResult(long gen, boolean ok, boolean answered, String problem) {
+      if (gen != generation) {
+        return;
+      }
+      if (ok) {
+        failures = 0;
+        healthy = true;
+      } else {
+        lastProblem = problem;
+        failures++;
+        // A server that answers "not serving" said so: leave at once. Silence needs `failures` strikes.
+        if (answered || failures >= config.failures()) {
+          healthy = false;
+        }
+      }
+      deliver();
+      updatePanic();
+      timer = syncContext.schedule(() -> poll(gen), config.interval().toNanos(), TimeUnit.NANOSECONDS,
+          helper.getScheduledExecutorService());
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package org.shakenfist.sfdb.client.internal;
+
+import io.grpc.LoadBalancer;
+import io.grpc.LoadBalancerProvider;
+import io.grpc.NameResolver.ConfigOrError;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Load-balancing policy {@code sfdb_poll_health}: round_robin whose instances are health-checked with unary
+ * {@code grpc.health.v1.Health/Check} polls instead of Watch streams (for servers whose Watch is unsafe).
+ * Config: {@code {"intervalMillis": 5000.0, "timeoutMillis": 2000.0, "failures": 3.0}}. Registered through
+ * {@code META-INF/services/io.grpc.LoadBalancerProvider}.
+ */
+public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
+  public static final String POLICY = "sfdb_poll_health";
+
+  /** Parsed policy config. */
+  record Config(Duration interval, Duration timeout, int failures) {}
+
+  @Override
+  public boolean isAvailable() {
+    return true;
+  }
+
+  @Override
+  public int getPriority() {
+    return 5;
+  }
+
+  @Override
+  public String getPolicyName() {
+    return POLICY;
+  }
+
+  @Override
+  public LoadBalancer newLoadBalancer(LoadBalancer.Helper helper) {
+    return new PollHealthLoadBalancer(helper);
+  }
+
+  @Override
+  public ConfigOrError parseLoadBalancingPolicyConfig(Map<String, ?> raw) {
+    try {
+      long interval = number(raw, "intervalMillis", 5000);
+      long timeout = number(raw, "timeoutMillis", 2000);
+      long failures = number(raw, "failures", 3);
+      if (interval <= 0 || timeout <= 0 || failures < 1) {
+        return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw));
+      }
+      return ConfigOrError.fromConfig(new Config(Duration.ofMillis(interval), Duration.ofMillis(timeout), (int) failures));
+    } catch (RuntimeException e) {
+      return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw).withCause(e));
+    }
+  }
+
+  private static long number(Map<String, ?> raw, String key, long dflt) {
+    Object v = raw.get(key);
+    return v == null ? dflt : ((Number) v).longValue();
+  }
+}
