@@ -11,6 +11,10 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -62,6 +66,8 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private volatile int metricsPort;
 
   private volatile Server server;
+  private volatile EventLoopGroup bossGroup;
+  private volatile EventLoopGroup workerGroup;
   private volatile HttpServer metricsServer;
   private volatile PrometheusMeterRegistry registry;
   private volatile HealthStatusManager health;
@@ -99,7 +105,13 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     if (transport == Transport.IN_PROCESS) {
       s = InProcessServerBuilder.forName(name).addService(service).addService(health.getHealthService()).build();
     } else {
+      // Own event loops per instance, so kill() can drop its sockets like a crashed process would.
+      bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+      workerGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
       s = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+          .channelType(NioServerSocketChannel.class)
+          .bossEventLoopGroup(bossGroup)
+          .workerEventLoopGroup(workerGroup)
           // The SDK pings every 10 s, also without calls: permit it (grpc's server default is 5 min).
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
@@ -190,16 +202,33 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
   }
 
-  /** Abrupt crash: connections are cut, in-flight calls fail, /metrics stops answering. */
+  /**
+   * Abrupt crash: for network instances the sockets are closed under the server (no GOAWAY, no RST_STREAM:
+   * clients see the connection drop, as after SIGKILL); in-flight calls fail; /metrics stops answering.
+   */
   public synchronized void kill() {
     Server s = server;
     if (s == null) {
       return;
     }
+    if (workerGroup != null) {
+      workerGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
     s.shutdownNow();
     awaitQuietly(s, Duration.ofSeconds(5));
     stopHttp();
+    releaseEventLoops();
     server = null;
+  }
+
+  private void releaseEventLoops() {
+    for (EventLoopGroup g : new EventLoopGroup[] {bossGroup, workerGroup}) {
+      if (g != null) {
+        g.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+      }
+    }
+    bossGroup = null;
+    workerGroup = null;
   }
 
   /**
@@ -218,6 +247,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       awaitQuietly(s, Duration.ofSeconds(5));
     }
     stopHttp();
+    releaseEventLoops();
     server = null;
   }
 

@@ -1,0 +1,268 @@
+package org.shakenfist.sfdb.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.CallCounts;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+
+/**
+ * Fault behaviour of DatabaseChannels under load, on a Netty loopback tier (real connections, GOAWAY,
+ * reconnect backoff). Measured figures are printed (see the surefire output) and quoted in the operator guide.
+ */
+class ResilienceTest {
+  private static final ClusterConfigRequest CC = ClusterConfigRequest.getDefaultInstance();
+  private static final String SERVICE = "shakenfist.protos.DatabaseService";
+
+  private static DatabaseTier nettyTier(int n) {
+    return DatabaseTier.builder().instances(n).transport(Transport.NETTY).start();
+  }
+
+  private static DatabaseChannel retrying(DatabaseTier tier, SimpleMeterRegistry registry) {
+    return DatabaseChannels.fromConfig(tier.channelConfig().retryMethods(SERVICE).meterRegistry(registry).build());
+  }
+
+  private static void awaitTraffic(DatabaseChannel ch, FakeDatabaseInstance instance, Duration timeout) {
+    var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+    long start = instance.requestCount();
+    TestWait.until(() -> {
+      stub.getClusterConfig(CC);
+      return instance.requestCount() > start;
+    }, timeout, instance.name() + " gets traffic again");
+  }
+
+  /** Passive: waits (while the load runs) until the instance has served a call. */
+  private static void awaitServed(FakeDatabaseInstance instance, Duration timeout) {
+    TestWait.until(() -> instance.requestCount() > 0, timeout, instance.name() + " gets traffic again");
+  }
+
+  private static double okCount(SimpleMeterRegistry registry) {
+    return registry.find("sfdb.client.calls").tag("status", "OK")
+        .tag("method", SERVICE + "/GetClusterConfig").counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  @Test
+  void rollingDrainAndRestartLosesNoCall() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = retrying(tier, registry)) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      LoadDriver load = new LoadDriver(ch, 4);
+      long start = System.nanoTime();
+      for (FakeDatabaseInstance instance : tier.instances()) {
+        Thread.sleep(300);
+        instance.drain(Duration.ofSeconds(5));
+        instance.restart();
+        awaitServed(instance, Duration.ofSeconds(20));
+      }
+      Thread.sleep(300);
+      load.close();
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      System.out.println("rolling drain+restart of 3 instances, 4 callers: " + load.summary() + " in " + ms + " ms;"
+          + " attempts " + ch.callCounts());
+      assertEquals(load.issued.get(), load.succeeded.get() + load.failed.get());
+      assertEquals(0, load.failed.get(), load.summary());
+      assertEquals(load.succeeded.get(), (long) okCount(registry), "exactly one OK attempt per successful call");
+      double attempts = registry.find("sfdb.client.calls").tag("method", SERVICE + "/GetClusterConfig").counters()
+          .stream().mapToDouble(Counter::count).sum();
+      assertTrue(attempts >= load.issued.get(), "every call made at least one counted attempt: " + attempts);
+      CallCounts counts = ch.callCounts();
+      double allMethods = registry.find("sfdb.client.calls").counters().stream().mapToDouble(Counter::count).sum();
+      assertEquals(counts.total(), (long) allMethods, "snapshot and Micrometer agree");
+    }
+  }
+
+  @Test
+  void killMidLoadLosesNoIdempotentCall() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = retrying(tier, registry)) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      FakeDatabaseInstance victim = tier.instance(1);
+      LoadDriver load = new LoadDriver(ch, 4);
+      Thread.sleep(500);
+      victim.kill();
+      long afterKill = load.issued.get();
+      Thread.sleep(1500);
+      CallCounts before = ch.callCounts();
+      Thread.sleep(500);
+      CallCounts lastHalfSecond = ch.callCounts().minus(before);
+      load.close();
+      System.out.println("kill mid-load: " + load.summary() + "; calls after the kill " + (load.issued.get() - afterKill)
+          + "; attempts " + ch.callCounts());
+      assertEquals(0, load.failed.get(), load.summary());
+      assertEquals(load.succeeded.get(), (long) okCount(registry));
+      assertEquals(0, lastHalfSecond.get(victim.endpoint()), "the picker stopped using the dead instance: " + lastHalfSecond);
+    }
+  }
+
+  @Test
+  void restartedInstanceGetsTrafficBackWithinTheBackoffCap() throws Exception {
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      FakeDatabaseInstance instance = tier.instance(0);
+      instance.kill();
+      Thread.sleep(7000); // several failed reconnects: grpc's own backoff is now past 4 s
+      instance.restart();
+      long start = System.nanoTime();
+      awaitTraffic(ch, instance, Duration.ofSeconds(30));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      System.out.println("restart: instance back in rotation " + ms + " ms after it came up (cap 5 s)");
+      assertTrue(ms < 5000 + 2000, "back after " + ms + " ms, cap is 5 s");
+      CallCounts before = ch.callCounts();
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      for (int i = 0; i < 200; i++) {
+        stub.getClusterConfig(CC);
+      }
+      CallCounts delta = ch.callCounts().minus(before);
+      assertTrue(delta.get(instance.endpoint()) >= 10, "restarted instance serves >= 5 %: " + delta);
+    }
+  }
+
+  @Test
+  void notServingInstanceIsEjectedQuickly() throws Exception {
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      FakeDatabaseInstance sick = tier.instance(2);
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      long start = System.nanoTime();
+      sick.setServing(false);
+      long lastSeen = System.nanoTime();
+      long count = sick.requestCount();
+      while (System.nanoTime() - lastSeen < TimeUnit.MILLISECONDS.toNanos(500)) {
+        stub.getClusterConfig(CC);
+        if (sick.requestCount() != count) {
+          count = sick.requestCount();
+          lastSeen = System.nanoTime();
+        }
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "still picked after 10 s");
+      }
+      long ms = (lastSeen - start) / 1_000_000;
+      System.out.println("NOT_SERVING: last call reached the instance " + ms + " ms after the flip");
+      assertTrue(ms < 5000, "ejection took " + ms + " ms");
+    }
+  }
+
+  @Test
+  void allInstancesDownFailsFastNamingTheHostsAndWaitForReadyWaits() throws Exception {
+    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+      ch.awaitReady(2, Duration.ofSeconds(20));
+      tier.instances().forEach(FakeDatabaseInstance::kill);
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      long start = System.nanoTime();
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> {
+        for (int i = 0; i < 100; i++) {
+          stub.getClusterConfig(CC); // the first calls may still race the disconnect
+        }
+      });
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains(tier.hostsString()), e.getStatus().toString());
+      StatusRuntimeException again = assertThrows(StatusRuntimeException.class, () -> stub.getClusterConfig(CC));
+      long oneCall = (System.nanoTime() - start) / 1_000_000 - ms;
+      System.out.println("all down: UNAVAILABLE after " + ms + " ms; next call failed in " + oneCall + " ms (deadline 30 s)");
+      assertTrue(ms + oneCall < 5000, "fails fast, not at the 30 s deadline");
+
+      CompletableFuture<Long> waiting = CompletableFuture.supplyAsync(() -> {
+        long t = System.nanoTime();
+        stub.withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS).getClusterConfig(CC);
+        return (System.nanoTime() - t) / 1_000_000;
+      });
+      Thread.sleep(1000);
+      assertTrue(!waiting.isDone(), "waitForReady call waits while everything is down");
+      tier.instance(1).restart();
+      long waited = waiting.get(30, TimeUnit.SECONDS);
+      System.out.println("all down: waitForReady call completed " + waited + " ms after it started (instance back at ~1000 ms)");
+      assertTrue(waited >= 1000);
+    }
+  }
+
+  @Test
+  void failingCallsAgainstADeadTierOpenFewConnectionsAndNeverRebuildTheChannel() throws Exception {
+    AtomicInteger accepts = new AtomicInteger();
+    try (ServerSocket a = deadGateway(accepts); ServerSocket b = deadGateway(accepts)) {
+      AtomicInteger builds = new AtomicInteger();
+      DatabaseChannelConfig config = DatabaseChannelConfig.builder()
+          .hosts("127.0.0.1:" + a.getLocalPort() + ",127.0.0.1:" + b.getLocalPort())
+          .retryMethods(SERVICE)
+          .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(2))
+          .channelCustomizer(builder -> builds.incrementAndGet())
+          .build();
+      try (DatabaseChannel ch = DatabaseChannels.fromConfig(config)) {
+        var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+        long start = System.nanoTime();
+        int failed = 0;
+        for (int i = 0; i < 1000; i++) {
+          try {
+            stub.getClusterConfig(CC);
+          } catch (StatusRuntimeException e) {
+            failed++;
+          }
+        }
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("dead tier: 1000 calls (6 attempts each) failed in " + ms + " ms with " + accepts.get()
+            + " TCP connections accepted; attempts " + ch.callCounts());
+        assertEquals(1000, failed);
+        assertEquals(1, builds.get(), "the channel is never rebuilt");
+        // one connection per instance per reconnect wait (1 s, x1.6, capped at 5 s), plus the cap's resets
+        long bound = 2 * (4 + ms / 1000);
+        assertTrue(accepts.get() <= bound, accepts.get() + " connections in " + ms + " ms, bound " + bound);
+        assertEquals(6000, ch.callCounts().total(), "every attempt counted");
+      }
+    }
+  }
+
+  /** Accepts TCP connections and closes them at once: a gateway that is up at the TCP level but broken. */
+  private static ServerSocket deadGateway(AtomicInteger accepts) throws IOException {
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket s = server.accept()) {
+          accepts.incrementAndGet();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "dead-gateway");
+    t.setDaemon(true);
+    t.start();
+    return server;
+  }
+
+  @Test
+  void drainedInstanceRefusesNothingInFlight() throws Exception {
+    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+      ch.awaitReady(2, Duration.ofSeconds(20));
+      FakeDatabaseInstance slow = tier.instance(0);
+      slow.delay(Duration.ofMillis(800));
+      var future = DatabaseServiceGrpc.newFutureStub(ch);
+      List<com.google.common.util.concurrent.ListenableFuture<?>> inFlight = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        inFlight.add(future.getClusterConfig(CC));
+      }
+      Thread.sleep(200);
+      slow.drain(Duration.ofSeconds(5));
+      for (var f : inFlight) {
+        f.get(10, TimeUnit.SECONDS); // in-flight calls on the draining instance complete
+      }
+    }
+  }
+}
