@@ -27,7 +27,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
 
 /**
- * Unary GetClusterConfig through: a bare grpc-java channel to one instance (the limit), the SDK channel
+ * Unary GetClusterConfig through: a bare grpc-java channel to one instance (the limit), the same with the
+ * 30 s per-call deadline the SDK applies ({@code bare-deadline}: grpc's cost of a deadline), the SDK channel
  * to 1/2/4/8 instances, the SDK channel with per-endpoint counting off, and a peer channel (the sfdb
  * resolver with round_robin + health, but none of the SDK's interceptor, tracer or metadata) — in-process
  * and over Netty loopback. Setup format: {@code transport:kind:instances}.
@@ -39,15 +40,16 @@ public class OverheadBenchmark {
   private static final ClusterConfigRequest REQUEST = ClusterConfigRequest.getDefaultInstance();
 
   @Param({
-      "inprocess:bare:1", "inprocess:sdk:1", "inprocess:sdk-nocount:1", "inprocess:sdk:2", "inprocess:sdk:4",
+      "inprocess:bare:1", "inprocess:bare-deadline:1", "inprocess:sdk:1", "inprocess:sdk-nocount:1", "inprocess:sdk:2", "inprocess:sdk:4",
       "inprocess:sdk:8", "inprocess:peer:8",
-      "netty:bare:1", "netty:sdk:1", "netty:sdk-nocount:1", "netty:sdk:2", "netty:peer:2"})
+      "netty:bare:1", "netty:bare-deadline:1", "netty:sdk:1", "netty:sdk-nocount:1", "netty:sdk:2", "netty:peer:2"})
   public String setup;
 
   private DatabaseTier tier;
   private ManagedChannel plain;
   private DatabaseChannel sdk;
   private DatabaseServiceGrpc.DatabaseServiceBlockingStub stub;
+  private boolean deadline;
 
   @Setup(Level.Trial)
   public void start() throws Exception {
@@ -58,7 +60,7 @@ public class OverheadBenchmark {
     tier = DatabaseTier.builder().instances(n).transport(transport).metricsHttp(false).start();
     Channel channel;
     switch (kind) {
-      case "bare" -> {
+      case "bare", "bare-deadline" -> {
         var instance = tier.instance(0);
         plain = transport == Transport.NETTY
             ? NettyChannelBuilder.forAddress("127.0.0.1", instance.port()).usePlaintext().build()
@@ -80,6 +82,7 @@ public class OverheadBenchmark {
       default -> throw new IllegalArgumentException(setup);
     }
     stub = DatabaseServiceGrpc.newBlockingStub(channel);
+    deadline = "bare-deadline".equals(kind);
     for (int i = 0; i < 2000; i++) {
       stub.getClusterConfig(REQUEST); // connect every instance before measuring
     }
@@ -87,6 +90,10 @@ public class OverheadBenchmark {
 
   @Benchmark
   public ClusterConfigReply getClusterConfig() {
+    if (deadline) {
+      // the same per-call 30 s deadline the SDK's service config gives every call
+      return stub.withDeadlineAfter(30, TimeUnit.SECONDS).getClusterConfig(REQUEST);
+    }
     return stub.getClusterConfig(REQUEST);
   }
 

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Logger;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
 import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
@@ -23,9 +22,13 @@ import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
  * {@code SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT} when set; bind-all (0.0.0.0) so other hosts can connect.
  */
 public final class GatewayServer {
-  private static final Logger log = Logger.getLogger(GatewayServer.class.getName());
-
   private GatewayServer() {}
+
+  /** Plain stderr lines: java.util.logging may already be shut down when the SIGTERM hook runs. */
+  private static void log(String message) {
+    System.err.println(java.time.Instant.now() + " gateway: " + message);
+    System.err.flush();
+  }
 
   public static void main(String[] args) throws InterruptedException {
     Map<String, String> env = System.getenv();
@@ -48,15 +51,15 @@ public final class GatewayServer {
     DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
         .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway").start();
     FakeDatabaseInstance gateway = tier.instance(0);
-    log.info("sf-database gateway serving shakenfist.protos.DatabaseService on " + bind + ":" + gateway.port()
+    log("sf-database gateway serving shakenfist.protos.DatabaseService on " + bind + ":" + gateway.port()
         + ", metrics on " + bind + ":" + gateway.metricsPort() + "/metrics");
     CountDownLatch stopped = new CountDownLatch(1);
     Duration drainGrace = grace;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("draining: NOT_SERVING, then graceful stop within " + drainGrace);
+      log("draining: NOT_SERVING, then graceful stop within " + drainGrace);
       gateway.drain(drainGrace);
       tier.close();
-      log.info("stopped");
+      log("stopped");
       stopped.countDown();
     }, "gateway-drain"));
     stopped.await();

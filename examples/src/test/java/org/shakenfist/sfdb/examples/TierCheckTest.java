@@ -49,6 +49,13 @@ class TierCheckTest {
   }
 
   @Test
+  void largeRunsShowProgress() {
+    assertEquals(0, run(Map.of(), "--calls", "1000"), err());
+    assertTrue(err().contains("tier-check: 100/1000 calls (10%)"), err());
+    assertTrue(err().contains("tier-check: 1000/1000 calls (100%)"), err());
+  }
+
+  @Test
   void jsonOutput() {
     assertEquals(0, run(Map.of(), "--json", "--calls", "20"), err());
     var doc = JsonParser.parseString(out()).getAsJsonObject();

@@ -241,4 +241,53 @@ class DatabaseChannelTest {
       }
     }
   }
+
+  @Test
+  void ipv6LoopbackTierFansOut() throws Exception {
+    java.net.ServerSocket probe;
+    try {
+      probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"));
+      probe.close();
+    } catch (java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + e);
+      return;
+    }
+    java.util.List<io.grpc.Server> servers = new java.util.ArrayList<>();
+    java.util.List<Integer> ports = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        io.grpc.Server s = io.grpc.netty.NettyServerBuilder.forAddress(new java.net.InetSocketAddress("::1", 0))
+            .addService(new io.grpc.testing.protobuf.SimpleServiceGrpc.SimpleServiceImplBase() {
+              @Override
+              public void unaryRpc(io.grpc.testing.protobuf.SimpleRequest r,
+                  io.grpc.stub.StreamObserver<io.grpc.testing.protobuf.SimpleResponse> o) {
+                o.onNext(io.grpc.testing.protobuf.SimpleResponse.getDefaultInstance());
+                o.onCompleted();
+              }
+            }).build().start();
+        servers.add(s);
+        ports.add(((java.net.InetSocketAddress) s.getListenSockets().get(0)).getPort());
+      }
+      String hosts = "[::1]:" + ports.get(0) + ", [0:0::1]:" + ports.get(1);
+      try (DatabaseChannel channel = DatabaseChannels.fromConfig(
+          DatabaseChannelConfig.builder().hosts(hosts).healthCheck(HealthCheckMode.OFF).build())) {
+        assertEquals("sfdb:///%5B::1%5D:" + ports.get(0) + ",%5B::1%5D:" + ports.get(1), channel.target());
+        TestTier.waitFor(() -> {
+          TestTier.call(channel);
+          return channel.callCounts().byEndpoint().size() == 2;
+        }, "both IPv6 endpoints served");
+        CallCounts before = channel.callCounts();
+        for (int i = 0; i < 100; i++) {
+          TestTier.call(channel);
+        }
+        CallCounts delta = channel.callCounts().minus(before);
+        assertEquals(50, delta.get("[::1]:" + ports.get(0)), 1, delta.toString());
+        assertEquals(50, delta.get("[::1]:" + ports.get(1)), 1, delta.toString());
+      }
+    } finally {
+      for (io.grpc.Server s : servers) {
+        s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
 }

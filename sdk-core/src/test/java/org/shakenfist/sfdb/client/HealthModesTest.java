@@ -102,6 +102,16 @@ class HealthModesTest {
       Thread.sleep(300);
       String text = logged.toString();
       assertEquals(1, text.split("panic mode", -1).length - 1, "logged once per panic: " + text);
+
+      // panic ends as soon as one instance is healthy again: it takes all the traffic
+      TestTier.Instance back = tier.instances.get(1);
+      back.setServing(true);
+      untilAvoided(ch, tier.instances.get(0), 30);
+      CallCounts after = ch.callCounts();
+      for (int i = 0; i < 50; i++) {
+        TestTier.call(ch);
+      }
+      assertEquals(50, ch.callCounts().minus(after).get(back.name), "only the healthy instance after the panic");
     } finally {
       logger.removeHandler(h);
     }

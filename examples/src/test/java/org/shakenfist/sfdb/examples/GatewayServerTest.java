@@ -1,0 +1,75 @@
+package org.shakenfist.sfdb.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
+
+class GatewayServerTest {
+
+  @Test
+  void servesLogsItsAddressAndDrainsOnSigterm() throws Exception {
+    int port = freePort();
+    int metricsPort = freePort();
+    Process gateway = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        System.getProperty("java.class.path"), "org.shakenfist.sfdb.examples.GatewayServer",
+        "--bind", "127.0.0.1", "--port", String.valueOf(port), "--metrics-port", String.valueOf(metricsPort),
+        "--grace", "2").redirectErrorStream(true).start();
+    List<String> lines = new ArrayList<>();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      while ((line = out.readLine()) != null) {
+        lines.add(line);
+        if (line.contains("serving shakenfist.protos.DatabaseService")) {
+          break;
+        }
+      }
+      assertTrue(String.join("\n", lines).contains("on 127.0.0.1:" + port + ", metrics on 127.0.0.1:" + metricsPort),
+          String.join("\n", lines));
+      try (DatabaseChannel ch = DatabaseChannels.fromConfig(DatabaseChannelConfig.builder()
+          .hosts("127.0.0.1:" + port).build())) {
+        ch.awaitReady(1, Duration.ofSeconds(20));
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+            HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.getDefaultInstance()).getStatus());
+        assertTrue(DatabaseServiceGrpc.newBlockingStub(ch).getClusterConfig(ClusterConfigRequest.getDefaultInstance())
+            .getEntriesCount() > 0);
+      }
+      long start = System.nanoTime();
+      gateway.destroy(); // SIGTERM
+      while ((line = out.readLine()) != null) {
+        lines.add(line);
+      }
+      assertTrue(gateway.waitFor(20, TimeUnit.SECONDS), "gateway exits after draining");
+      String all = String.join("\n", lines);
+      assertTrue(all.contains("draining: NOT_SERVING, then graceful stop within PT2S"), all);
+      assertTrue(all.contains("stopped"), all);
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "drain honours the grace period");
+    } finally {
+      gateway.destroyForcibly();
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
