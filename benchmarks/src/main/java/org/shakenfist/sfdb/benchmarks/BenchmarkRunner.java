@@ -116,6 +116,15 @@ public final class BenchmarkRunner {
       return e == null || e.getAsString().equals("NaN") ? "n/a" : String.format(Locale.ROOT, "%.1f", e.getAsDouble());
     }
 
+    /** Throughput error in calls per second. */
+    private static String errorPerSecond(JsonObject o) {
+      JsonElement e = o.getAsJsonObject("primaryMetric").get("scoreError");
+      if (e == null || e.getAsString().equals("NaN")) {
+        return "n/a";
+      }
+      return String.format(Locale.ROOT, "%.0f", perSecond(o) * e.getAsDouble() / score(o));
+    }
+
     /** Throughput in calls per second, whatever JMH's output unit. */
     private static double perSecond(JsonObject o) {
       String unit = o.getAsJsonObject("primaryMetric").get("scoreUnit").getAsString();
@@ -156,7 +165,7 @@ public final class BenchmarkRunner {
         sample.put(param(o, "setup"), o);
       }
       b.append("## Overhead: unary GetClusterConfig, 1 caller thread\n\n");
-      b.append("| setup (transport:kind:instances) | calls/s | ± (JMH units) | vs bare | vs bare-deadline | p50 µs "
+      b.append("| setup (transport:kind:instances) | calls/s | ± calls/s (99.9 %) | vs bare | vs bare-deadline | p50 µs "
           + "| p99 µs | mean µs |\n");
       b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
       for (JsonObject o : find("OverheadBenchmark.getClusterConfig", "thrpt")) {
@@ -165,7 +174,7 @@ public final class BenchmarkRunner {
         Double bare = thrpt.get(transport + ":bare:1");
         Double bareDeadline = thrpt.get(transport + ":bare-deadline:1");
         JsonObject s = sample.get(setup);
-        b.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s |%n", setup, perSecond(o), error(o),
+        b.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s |%n", setup, perSecond(o), errorPerSecond(o),
             bare == null ? "" : String.format(Locale.ROOT, "%.3f", perSecond(o) / bare),
             bareDeadline == null ? "" : String.format(Locale.ROOT, "%.3f", perSecond(o) / bareDeadline),
             s == null ? "" : String.format(Locale.ROOT, "%.1f", percentile(s, "50.0")),
