@@ -53,7 +53,7 @@ class GatewayServerTest {
             .getEntriesCount() > 0);
       }
       long start = System.nanoTime();
-      gateway.destroy(); // SIGTERM
+      gateway.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
       while ((line = out.readLine()) != null) {
         lines.add(line);
       }

@@ -106,8 +106,8 @@ class DatabaseChannelTest {
       try (DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
         TestTier.call(channel);
         var headers = tier.instances.get(0).lastHeaders.get();
-        assertEquals("unknown", headers.get(io.grpc.Metadata.Key.of("caller-daemon", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
-        assertEquals("unknown", headers.get(io.grpc.Metadata.Key.of("caller-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        assertEquals("unknown", headers.get(CallerMetadata.CALLER_DAEMON));
+        assertEquals("unknown", headers.get(CallerMetadata.CALLER_NODE));
       }
       Map<String, String> env = Map.of(
           "SHAKENFIST_MARIADB_GATEWAY_HOSTS", tier.hosts(),
@@ -117,8 +117,8 @@ class DatabaseChannelTest {
           DatabaseChannelConfig.builder().env(env).transport(Transport.IN_PROCESS).build())) {
         TestTier.call(channel);
         var headers = tier.instances.get(0).lastHeaders.get();
-        assertEquals("sf-network", headers.get(io.grpc.Metadata.Key.of("caller-daemon", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
-        assertEquals("node-7", headers.get(io.grpc.Metadata.Key.of("caller-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        assertEquals("sf-network", headers.get(CallerMetadata.CALLER_DAEMON));
+        assertEquals("node-7", headers.get(CallerMetadata.CALLER_NODE));
       }
     }
   }

@@ -31,6 +31,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.shakenfist.sfdb.client.CallerMetadata;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
@@ -54,9 +55,6 @@ import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
  * <p>Thread-safe. Usually created by {@link DatabaseTier}.
  */
 public final class FakeDatabaseInstance implements AutoCloseable {
-  private static final Metadata.Key<String> CALLER_DAEMON =
-      Metadata.Key.of("caller-daemon", Metadata.ASCII_STRING_MARSHALLER);
-
   private final String name;
   private final SharedStore store;
   private final Transport transport;
@@ -325,7 +323,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
         ServerCallHandler<Q, R> next) {
       String op = DatabaseServiceImpl.snakeCase(call.getMethodDescriptor().getBareMethodName());
-      String caller = headers.get(CALLER_DAEMON);
+      String caller = headers.get(CallerMetadata.CALLER_DAEMON);
       String daemon = caller == null ? "unknown" : caller;
       PrometheusMeterRegistry r = registry;
       opCounters.computeIfAbsent(op, o -> Counter.builder("database." + o)

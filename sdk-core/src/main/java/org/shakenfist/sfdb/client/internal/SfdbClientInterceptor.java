@@ -9,17 +9,13 @@ import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import org.shakenfist.sfdb.client.CallerMetadata;
 
 /**
  * Adds {@code caller-daemon} / {@code caller-node} metadata to every call (unless the caller set them) and
  * attaches the per-endpoint accounting tracer.
  */
 public final class SfdbClientInterceptor implements ClientInterceptor {
-  public static final Metadata.Key<String> CALLER_DAEMON =
-      Metadata.Key.of("caller-daemon", Metadata.ASCII_STRING_MARSHALLER);
-  public static final Metadata.Key<String> CALLER_NODE =
-      Metadata.Key.of("caller-node", Metadata.ASCII_STRING_MARSHALLER);
-
   private final String callerDaemon;
   private final String callerNode;
   private final EndpointAccounting accounting;
@@ -44,11 +40,11 @@ public final class SfdbClientInterceptor implements ClientInterceptor {
     return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
       @Override
       public void start(Listener<RespT> responseListener, Metadata headers) {
-        if (!headers.containsKey(CALLER_DAEMON)) {
-          headers.put(CALLER_DAEMON, callerDaemon);
+        if (!headers.containsKey(CallerMetadata.CALLER_DAEMON)) {
+          headers.put(CallerMetadata.CALLER_DAEMON, callerDaemon);
         }
-        if (!headers.containsKey(CALLER_NODE)) {
-          headers.put(CALLER_NODE, callerNode);
+        if (!headers.containsKey(CallerMetadata.CALLER_NODE)) {
+          headers.put(CallerMetadata.CALLER_NODE, callerNode);
         }
         super.start(new SimpleForwardingClientCallListener<RespT>(responseListener) {
           @Override
