@@ -3,6 +3,7 @@ package org.shakenfist.sfdb.client;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +49,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_DEADLINE}</td><td>30s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS}</td><td>(none: retries off)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS}</td><td>6</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE</td></tr>
  *   <tr><td>{@code SHAKENFIST_CALLER_DAEMON}</td><td>unknown</td></tr>
  *   <tr><td>{@code SHAKENFIST_NODE_NAME}</td><td>unknown</td></tr>
  * </table>
@@ -73,6 +75,7 @@ public final class DatabaseChannelConfig {
   public static final String ENV_DEADLINE = "SHAKENFIST_MARIADB_GATEWAY_DEADLINE";
   public static final String ENV_RETRY_METHODS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS";
   public static final String ENV_RETRY_MAX_ATTEMPTS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS";
+  public static final String ENV_RETRY_STATUS_CODES = "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES";
   public static final String ENV_CALLER_DAEMON = "SHAKENFIST_CALLER_DAEMON";
   public static final String ENV_NODE_NAME = "SHAKENFIST_NODE_NAME";
 
@@ -102,6 +105,7 @@ public final class DatabaseChannelConfig {
   private final String callerNode;
   private final List<String> retryMethods;
   private final int retryMaxAttempts;
+  private final List<Status.Code> retryStatusCodes;
   private final Duration retryInitialBackoff;
   private final Duration retryMaxBackoff;
   private final boolean endpointCounting;
@@ -129,6 +133,7 @@ public final class DatabaseChannelConfig {
     this.callerNode = b.callerNode;
     this.retryMethods = List.copyOf(b.retryMethods);
     this.retryMaxAttempts = b.retryMaxAttempts;
+    this.retryStatusCodes = List.copyOf(b.retryStatusCodes);
     this.retryInitialBackoff = b.retryInitialBackoff;
     this.retryMaxBackoff = b.retryMaxBackoff;
     this.endpointCounting = b.endpointCounting;
@@ -178,6 +183,7 @@ public final class DatabaseChannelConfig {
     b.callerNode = callerNode;
     b.retryMethods = new ArrayList<>(retryMethods);
     b.retryMaxAttempts = retryMaxAttempts;
+    b.retryStatusCodes = new ArrayList<>(retryStatusCodes);
     b.retryInitialBackoff = retryInitialBackoff;
     b.retryMaxBackoff = retryMaxBackoff;
     b.endpointCounting = endpointCounting;
@@ -285,6 +291,11 @@ public final class DatabaseChannelConfig {
     return retryMaxAttempts;
   }
 
+  /** Status codes that make a retried method try again (default UNAVAILABLE, as the Python client). */
+  public List<Status.Code> retryStatusCodes() {
+    return retryStatusCodes;
+  }
+
   public Duration retryInitialBackoff() {
     return retryInitialBackoff;
   }
@@ -347,6 +358,7 @@ public final class DatabaseChannelConfig {
     private String callerNode = UNKNOWN_CALLER;
     private List<String> retryMethods = new ArrayList<>();
     private int retryMaxAttempts = 6;
+    private List<Status.Code> retryStatusCodes = new ArrayList<>(List.of(Status.Code.UNAVAILABLE));
     private Duration retryInitialBackoff = Duration.ofMillis(200);
     private Duration retryMaxBackoff = Duration.ofSeconds(2);
     private boolean endpointCounting = true;
@@ -500,6 +512,24 @@ public final class DatabaseChannelConfig {
       return this;
     }
 
+    /**
+     * Status codes retried for {@link #retryMethods} (default UNAVAILABLE). grpc-java sometimes reports a
+     * connection that died under a call as {@code UNKNOWN: channel closed} (grpc-java #10120) where the
+     * Python client sees UNAVAILABLE; add UNKNOWN to retry those too.
+     */
+    public Builder retryStatusCodes(Status.Code... codes) {
+      if (codes.length == 0) {
+        throw new DatabaseConfigException("retryStatusCodes", "", "needs at least one status code");
+      }
+      for (Status.Code c : codes) {
+        if (c == Status.Code.OK) {
+          throw new DatabaseConfigException("retryStatusCodes", "OK", "OK is not an error");
+        }
+      }
+      this.retryStatusCodes = new ArrayList<>(List.of(codes));
+      return this;
+    }
+
     /** Backoff before the first retry (default 200 ms); doubles each retry up to {@link #retryMaxBackoff}. */
     public Builder retryInitialBackoff(Duration d) {
       this.retryInitialBackoff = positive("retryInitialBackoff", d);
@@ -593,6 +623,31 @@ public final class DatabaseChannelConfig {
       String attempts = env.get(ENV_RETRY_MAX_ATTEMPTS);
       if (attempts != null) {
         retryMaxAttempts = parseInt(ENV_RETRY_MAX_ATTEMPTS, attempts, 2, 10);
+      }
+      String codes = env.get(ENV_RETRY_STATUS_CODES);
+      if (codes != null) {
+        List<Status.Code> parsed = new ArrayList<>();
+        String[] items = codes.split(",", -1);
+        for (int i = 0; i < items.length; i++) {
+          String item = items[i].strip().toUpperCase(Locale.ROOT);
+          if (item.isEmpty()) {
+            continue;
+          }
+          try {
+            Status.Code code = Status.Code.valueOf(item);
+            if (code == Status.Code.OK) {
+              throw new IllegalArgumentException();
+            }
+            parsed.add(code);
+          } catch (IllegalArgumentException e) {
+            throw new DatabaseConfigException(ENV_RETRY_STATUS_CODES, items[i].strip(), i + 1,
+                "not a gRPC error status code (e.g. UNAVAILABLE, UNKNOWN, DEADLINE_EXCEEDED)");
+          }
+        }
+        if (parsed.isEmpty()) {
+          throw new DatabaseConfigException(ENV_RETRY_STATUS_CODES, codes, "lists no status codes");
+        }
+        retryStatusCodes = parsed;
       }
       String daemon = env.get(ENV_CALLER_DAEMON);
       if (daemon != null && !daemon.isBlank()) {

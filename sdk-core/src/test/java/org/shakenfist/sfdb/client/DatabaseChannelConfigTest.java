@@ -28,6 +28,7 @@ class DatabaseChannelConfigTest {
     assertEquals(Duration.ofSeconds(5), c.reconnectBackoffMax());
     assertEquals(Duration.ofSeconds(30), c.deadline());
     assertEquals(6, c.retryMaxAttempts());
+    assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE), c.retryStatusCodes());
     assertEquals(List.of(), c.retryMethods());
     assertEquals(HealthCheckMode.WATCH, c.healthCheck());
     assertEquals("round_robin", c.loadBalancingPolicy());
@@ -50,6 +51,7 @@ class DatabaseChannelConfigTest {
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_DEADLINE", "7"),
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS", "shakenfist.protos.DatabaseService/GetObjectState, x.Y,"),
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "3"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES", "unavailable, UNKNOWN"),
         Map.entry("SHAKENFIST_CALLER_DAEMON", "sf-api"),
         Map.entry("SHAKENFIST_NODE_NAME", "node1")));
     assertEquals(List.of(GatewayHost.of("a", 2000), GatewayHost.of("b", 1)), c.hosts());
@@ -63,6 +65,9 @@ class DatabaseChannelConfigTest {
     assertEquals(Duration.ofSeconds(7), c.deadline());
     assertEquals(List.of("shakenfist.protos.DatabaseService/GetObjectState", "x.Y"), c.retryMethods());
     assertEquals(3, c.retryMaxAttempts());
+    assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE, io.grpc.Status.Code.UNKNOWN), c.retryStatusCodes());
+    assertTrue(ServiceConfigs.forConfig(c).get("methodConfig").toString()
+        .contains("retryableStatusCodes=[UNAVAILABLE, UNKNOWN]"));
     assertEquals("sf-api", c.callerDaemon());
     assertEquals("node1", c.callerNode());
   }
@@ -80,6 +85,8 @@ class DatabaseChannelConfigTest {
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS: item 2 \"bad method\"");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "11"),
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS=\"11\": is not in 2..10");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES", "UNAVAILABLE,OOPS"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES: item 2 \"OOPS\": not a gRPC error status code");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b,[::1"),
         "SHAKENFIST_MARIADB_GATEWAY_HOSTS: item 3 \"[::1\": unbalanced brackets");
   }

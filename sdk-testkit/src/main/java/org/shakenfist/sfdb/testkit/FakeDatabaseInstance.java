@@ -210,12 +210,15 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       return;
     }
     if (workerGroup != null) {
-      workerGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+      // listening socket first (new connections refused), then every connection, with no HTTP/2 goodbye
+      releaseEventLoops();
+      s.shutdownNow();
+      awaitQuietly(s, Duration.ofSeconds(1)); // grpc's own bookkeeping; its event loops are already gone
+    } else {
+      s.shutdownNow();
+      awaitQuietly(s, Duration.ofSeconds(5));
     }
-    s.shutdownNow();
-    awaitQuietly(s, Duration.ofSeconds(5));
     stopHttp();
-    releaseEventLoops();
     server = null;
   }
 

@@ -51,7 +51,7 @@ public final class ServiceConfigs {
       retryPolicy.put("initialBackoff", duration(config.retryInitialBackoff()));
       retryPolicy.put("maxBackoff", duration(config.retryMaxBackoff()));
       retryPolicy.put("backoffMultiplier", 2.0);
-      retryPolicy.put("retryableStatusCodes", List.of("UNAVAILABLE"));
+      retryPolicy.put("retryableStatusCodes", config.retryStatusCodes().stream().map(Enum::name).toList());
       Map<String, Object> mc = new LinkedHashMap<>();
       mc.put("name", names);
       mc.put("timeout", duration(config.deadline()));
