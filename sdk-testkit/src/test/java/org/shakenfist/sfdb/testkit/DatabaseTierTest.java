@@ -164,4 +164,24 @@ class DatabaseTierTest {
       assertEquals(metrics, inst.metricsUri());
     }
   }
+
+  @Test
+  void bindAllTierIsReachedOverLoopback() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.builder().instances(2).transport(Transport.NETTY).bindAddress("0.0.0.0").start()) {
+      assertTrue(tier.hostsString().matches("127\\.0\\.0\\.1:\\d+,127\\.0\\.0\\.1:\\d+"), tier.hostsString());
+      tier.warmUp(Duration.ofSeconds(20));
+      FanOut.of(tier).assertFansOut();
+    }
+  }
+
+  @Test
+  void aTierThatCannotStartFailsNamingTheInstance() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int busy = taken.getLocalPort();
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> DatabaseTier.builder().instances(2)
+          .transport(Transport.NETTY).ports(List.of(0, busy)).namePrefix("clash").start());
+      assertTrue(e.getMessage().contains("could not start the tier") && e.getMessage().contains("clash-1"),
+          e.getMessage());
+    }
+  }
 }

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.util.Collection;
 import java.util.List;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.GatewayHost;
 
 /**
  * Resolver provider for {@code sfdb:///h1:p1,h2:p2}: one address group per gateway instance (a DNS name
@@ -54,13 +55,13 @@ public class SfdbNameResolverProvider extends NameResolverProvider {
   }
 
   private NameResolver create(String path, NameResolver.Args args) {
+    List<GatewayHost> hosts = SfdbTargets.hostsOfPath(path);
     ResolverOptions options = args.getArg(ResolverOptions.KEY);
     if (options == null) {
       // Used without the SDK (plain Grpc.newChannelBuilder("sfdb:///...")): default settings.
-      options = new ResolverOptions(ServiceConfigs.forConfig(
-          DatabaseChannelConfig.builder().hosts(SfdbTargets.hostsOfPath(path)).build()));
+      options = new ResolverOptions(ServiceConfigs.forConfig(DatabaseChannelConfig.builder().hosts(hosts).build()));
     }
-    return new SfdbNameResolver(SfdbTargets.hostsOfPath(path), inProcess(), options, args);
+    return new SfdbNameResolver(hosts, inProcess(), options, args);
   }
 
   /** Whether host names are in-process server names rather than network hosts. */
