@@ -201,8 +201,10 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   }
 
   /**
-   * Abrupt crash: for network instances the sockets are closed under the server (no GOAWAY, no RST_STREAM:
-   * clients see the connection drop, as after SIGKILL); in-flight calls fail; /metrics stops answering.
+   * Abrupt crash: the listening socket closes and every connection is dropped under the server, so calls in
+   * flight fail as after SIGKILL; /metrics stops answering. (Network instances: grpc's shutdown closes the
+   * listener first, so a reconnecting client is refused rather than accepted by a dead process; the
+   * connections are then cut by stopping the instance's I/O threads, not closed with HTTP/2 goodbyes.)
    */
   public synchronized void kill() {
     Server s = server;
@@ -210,15 +212,29 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       return;
     }
     if (workerGroup != null) {
-      // listening socket first (new connections refused), then every connection, with no HTTP/2 goodbye
-      releaseEventLoops();
+      s.shutdown();
+      workerGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
       s.shutdownNow();
-      awaitQuietly(s, Duration.ofSeconds(1)); // grpc's own bookkeeping; its event loops are already gone
+      awaitQuietly(s, Duration.ofSeconds(1)); // its I/O threads are gone: grpc may never report terminated
+      releaseEventLoops();
     } else {
       s.shutdownNow();
       awaitQuietly(s, Duration.ofSeconds(5));
     }
     stopHttp();
+    server = null;
+  }
+
+  /** Stops cleanly (not a crash): for {@link #close()}. */
+  private synchronized void stop() {
+    Server s = server;
+    if (s == null) {
+      return;
+    }
+    s.shutdownNow();
+    awaitQuietly(s, Duration.ofSeconds(5));
+    stopHttp();
+    releaseEventLoops();
     server = null;
   }
 
@@ -296,7 +312,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
 
   @Override
   public void close() {
-    kill();
+    stop();
   }
 
   @Override
