@@ -611,13 +611,8 @@ public final class DatabaseChannelConfig {
       String retry = env.get(ENV_RETRY_METHODS);
       if (retry != null) {
         List<String> names = new ArrayList<>();
-        String[] items = retry.split(",", -1);
-        for (int i = 0; i < items.length; i++) {
-          String item = items[i].strip();
-          if (!item.isEmpty()) {
-            names.add(checkMethodName(ENV_RETRY_METHODS, item, i + 1));
-          }
-        }
+        GatewayHosts.forEachItem(retry, (item, position) ->
+            names.add(checkMethodName(ENV_RETRY_METHODS, item, position)));
         retryMethods = names;
       }
       String attempts = env.get(ENV_RETRY_MAX_ATTEMPTS);
@@ -627,23 +622,19 @@ public final class DatabaseChannelConfig {
       String codes = env.get(ENV_RETRY_STATUS_CODES);
       if (codes != null) {
         List<Status.Code> parsed = new ArrayList<>();
-        String[] items = codes.split(",", -1);
-        for (int i = 0; i < items.length; i++) {
-          String item = items[i].strip().toUpperCase(Locale.ROOT);
-          if (item.isEmpty()) {
-            continue;
-          }
+        GatewayHosts.forEachItem(codes, (item, position) -> {
+          Status.Code code;
           try {
-            Status.Code code = Status.Code.valueOf(item);
-            if (code == Status.Code.OK) {
-              throw new IllegalArgumentException();
-            }
-            parsed.add(code);
+            code = Status.Code.valueOf(item.toUpperCase(Locale.ROOT));
           } catch (IllegalArgumentException e) {
-            throw new DatabaseConfigException(ENV_RETRY_STATUS_CODES, items[i].strip(), i + 1,
+            code = Status.Code.OK;
+          }
+          if (code == Status.Code.OK) {
+            throw new DatabaseConfigException(ENV_RETRY_STATUS_CODES, item, position,
                 "not a gRPC error status code (e.g. UNAVAILABLE, UNKNOWN, DEADLINE_EXCEEDED)");
           }
-        }
+          parsed.add(code);
+        });
         if (parsed.isEmpty()) {
           throw new DatabaseConfigException(ENV_RETRY_STATUS_CODES, codes, "lists no status codes");
         }

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ObjIntConsumer;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -58,24 +59,33 @@ public final class GatewayHosts {
       throw new DatabaseConfigException(variable, null, "is not set; expected a comma-separated list of "
           + "gateway hosts such as \"10.0.0.20,10.0.0.21\"");
     }
-    String[] raw = value.split(",", -1);
     Map<GatewayHost, Integer> seen = new LinkedHashMap<>();
-    for (int i = 0; i < raw.length; i++) {
-      String item = raw[i].strip();
-      if (item.isEmpty()) {
-        continue;
-      }
-      GatewayHost host = parseItem(item, i + 1, defaultPort, variable);
-      Integer first = seen.putIfAbsent(host, i + 1);
+    forEachItem(value, (item, position) -> {
+      GatewayHost host = parseItem(item, position, defaultPort, variable);
+      Integer first = seen.putIfAbsent(host, position);
       if (first != null) {
-        log.warning(variable + ": item " + (i + 1) + " \"" + item + "\" repeats item " + first + " (" + host
+        log.warning(variable + ": item " + position + " \"" + item + "\" repeats item " + first + " (" + host
             + "); keeping one");
       }
-    }
+    });
     if (seen.isEmpty()) {
       throw new DatabaseConfigException(variable, value, "lists no hosts (the value is empty after trimming)");
     }
     return List.copyOf(seen.keySet());
+  }
+
+  /**
+   * Calls {@code action} with each non-empty, trimmed item of a comma-separated value and its 1-based
+   * position in the value (empty items count for positions, so errors point at the item the user wrote).
+   */
+  static void forEachItem(String value, ObjIntConsumer<String> action) {
+    String[] items = value.split(",", -1);
+    for (int i = 0; i < items.length; i++) {
+      String item = items[i].strip();
+      if (!item.isEmpty()) {
+        action.accept(item, i + 1);
+      }
+    }
   }
 
   /** Renders the canonical form: comma-joined {@link GatewayHost#toString()}, no trailing comma. */

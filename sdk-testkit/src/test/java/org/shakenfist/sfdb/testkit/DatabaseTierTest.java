@@ -81,6 +81,8 @@ class DatabaseTierTest {
       assertEquals(1.0, samples.get("database_get_object_state_total"), r.body());
       assertEquals(3.0, samples.get("database_requests_total{caller_daemon=\"sf-net\",operation=\"get_cluster_config\"}"));
       assertEquals(samples, PrometheusText.parse(tier.instance(0).scrape()), "HTTP and in-process agree");
+      assertEquals(4, tier.instance(0).requestCount());
+      assertEquals(4, (long) PrometheusText.sumOperations(tier.instance(0).counters()), "same count from the text");
     }
   }
 

@@ -39,8 +39,7 @@ final class PollHealthLoadBalancer extends LoadBalancer {
   private final LoadBalancer child;
   private final Object childConfig;
   private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
-  private PollHealthLoadBalancerProvider.Config config = new PollHealthLoadBalancerProvider.Config(
-      java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(2), 3);
+  private PollHealthLoadBalancerProvider.Config config = PollHealthLoadBalancerProvider.Config.DEFAULT;
   private boolean panic;
   private boolean warnedUnimplemented;
 

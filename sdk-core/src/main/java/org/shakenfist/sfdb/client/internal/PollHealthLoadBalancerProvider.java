@@ -17,7 +17,9 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
   public static final String POLICY = "sfdb_poll_health";
 
   /** Parsed policy config. */
-  record Config(Duration interval, Duration timeout, int failures) {}
+  record Config(Duration interval, Duration timeout, int failures) {
+    static final Config DEFAULT = new Config(Duration.ofSeconds(5), Duration.ofSeconds(2), 3);
+  }
 
   @Override
   public boolean isAvailable() {
@@ -42,9 +44,9 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
   @Override
   public ConfigOrError parseLoadBalancingPolicyConfig(Map<String, ?> raw) {
     try {
-      long interval = number(raw, "intervalMillis", 5000);
-      long timeout = number(raw, "timeoutMillis", 2000);
-      long failures = number(raw, "failures", 3);
+      long interval = number(raw, "intervalMillis", Config.DEFAULT.interval().toMillis());
+      long timeout = number(raw, "timeoutMillis", Config.DEFAULT.timeout().toMillis());
+      long failures = number(raw, "failures", Config.DEFAULT.failures());
       if (interval <= 0 || timeout <= 0 || failures < 1) {
         return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw));
       }
