@@ -1,5 +1,7 @@
 package org.shakenfist.sfdb.examples;
 
+import java.io.PrintStream;
+import java.util.Map;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
@@ -18,15 +20,21 @@ public final class DaemonExample {
   private DaemonExample() {}
 
   public static void main(String[] args) {
-    try (DatabaseChannel channel = DatabaseChannels.fromEnv()) {
+    System.exit(run(System.getenv(), System.out));
+  }
+
+  /** The daemon's work against the tier that {@code env} names; returns the exit code. */
+  static int run(Map<String, String> env, PrintStream out) {
+    try (DatabaseChannel channel = DatabaseChannels.fromEnv(env)) {
       var db = DatabaseServiceGrpc.newBlockingStub(channel);
       for (int i = 0; i < 10; i++) {
         int entries = db.getClusterConfig(ClusterConfigRequest.getDefaultInstance()).getEntriesCount();
         boolean found = db.getObjectState(GetObjectStateRequest.newBuilder()
             .setObjectType("instance").setObjectUuid("example").build()).getFound();
-        System.out.println("call " + i + ": " + entries + " config entries, example instance found=" + found);
+        out.println("call " + i + ": " + entries + " config entries, example instance found=" + found);
       }
-      System.out.println("calls per gateway endpoint: " + channel.callCounts());
+      out.println("calls per gateway endpoint: " + channel.callCounts());
     }
+    return 0;
   }
 }

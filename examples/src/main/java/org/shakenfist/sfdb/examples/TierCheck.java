@@ -90,7 +90,7 @@ public final class TierCheck {
       }
       DatabaseChannelConfig config;
       try {
-        config = DatabaseChannelConfig.builder().env(effective).callerDaemon("tier-check").build();
+        config = DatabaseChannelConfig.builder().env(effective).callerDaemon("ctl").build();
       } catch (DatabaseConfigException e) {
         err.println("tier-check: configuration error: " + e.getMessage());
         return USAGE;

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +65,7 @@ class TierCheckTest {
 
   @Test
   void realClusterModeOverSharedMetricsPort() throws Exception {
-    int metricsPort = freePort("127.0.0.2", "127.0.0.3");
+    int metricsPort = LoopbackPorts.freePort("127.0.0.2", "127.0.0.3");
     SharedStore store = new SharedStore();
     try (DatabaseTier a = tierOn("127.0.0.2", metricsPort, store); DatabaseTier b = tierOn("127.0.0.3", metricsPort, store)) {
       Map<String, String> env = Map.of(
@@ -90,7 +88,7 @@ class TierCheckTest {
 
   @Test
   void unreachableInstanceExitsTwoNamingIt() throws Exception {
-    int nothing = freePort("127.0.0.1");
+    int nothing = LoopbackPorts.freePort("127.0.0.1");
     try (DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).start()) {
       String hosts = tier.hostsString() + ",127.0.0.1:" + nothing;
       assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", hosts), "--timeout", "2s"), out() + err());
@@ -101,7 +99,7 @@ class TierCheckTest {
 
   @Test
   void metricsPortThatDoesNotAnswerExitsTwo() throws Exception {
-    int closed = freePort("127.0.0.1");
+    int closed = LoopbackPorts.freePort("127.0.0.1");
     try (DatabaseTier tier = DatabaseTier.builder().instances(2).transport(Transport.NETTY).start()) {
       assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", tier.hostsString(),
           "SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", String.valueOf(closed))), out() + err());
@@ -112,27 +110,5 @@ class TierCheckTest {
   private static DatabaseTier tierOn(String address, int metricsPort, SharedStore store) {
     return DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(address)
         .metricsPorts(List.of(metricsPort)).store(store).start();
-  }
-
-  /** A port free on every given loopback address (closed again: nothing listens there). */
-  private static int freePort(String... addresses) throws Exception {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(addresses[0]))) {
-        port = s.getLocalPort();
-      }
-      boolean free = true;
-      for (String a : addresses) {
-        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(a))) {
-          s.setReuseAddress(true);
-        } catch (java.io.IOException e) {
-          free = false;
-        }
-      }
-      if (free) {
-        return port;
-      }
-    }
-    throw new IllegalStateException("no common free port");
   }
 }

@@ -36,9 +36,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HOSTS}</td><td>(required)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_PORT}</td><td>13005</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT}</td><td>13006</td></tr>
- *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK}</td><td>on</td></tr>
- *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_INTERVAL}</td><td>5s</td></tr>
- *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT}</td><td>2s</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK}</td><td>poll ({@code on}); {@code watch} only
+ *       for servers whose Health/Watch is safe, never the real sf-database</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_INTERVAL}</td><td>2s</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT}</td><td>1s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_FAILURES}</td><td>3</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_OUTLIER_DETECTION}</td><td>off</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME}</td><td>10s</td></tr>
@@ -342,9 +343,9 @@ public final class DatabaseChannelConfig {
     private int port = DEFAULT_PORT;
     private int metricsPort = DEFAULT_METRICS_PORT;
     private Transport transport = Transport.NETTY;
-    private HealthCheckMode healthCheck = HealthCheckMode.WATCH;
-    private Duration healthPollInterval = Duration.ofSeconds(5);
-    private Duration healthPollTimeout = Duration.ofSeconds(2);
+    private HealthCheckMode healthCheck = HealthCheckMode.POLL;
+    private Duration healthPollInterval = Duration.ofSeconds(2);
+    private Duration healthPollTimeout = Duration.ofSeconds(1);
     private int healthPollFailures = 3;
     private boolean outlierDetection;
     private String loadBalancingPolicy = "round_robin";

@@ -8,6 +8,10 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,6 +39,9 @@ public final class DatabaseChannels {
     return t;
   });
 
+  private static final Logger log = Logger.getLogger(DatabaseChannels.class.getName());
+  private static final Set<String> warnedCallers = ConcurrentHashMap.newKeySet();
+
   private DatabaseChannels() {}
 
   /**
@@ -58,6 +65,7 @@ public final class DatabaseChannels {
     if (config.healthCheck() == HealthCheckMode.WATCH && "round_robin".equals(config.loadBalancingPolicy())) {
       LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
     }
+    warnIfCallerNotCounted(config.callerDaemon());
     String target = SfdbTargets.target(config.transport(), config.hosts());
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
@@ -87,5 +95,14 @@ public final class DatabaseChannels {
     Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
         TimeUnit.NANOSECONDS);
     return new DatabaseChannel(channel, config, accounting, registry, target, cap);
+  }
+
+  /** One WARNING per caller name and process: the real gateway counts unlisted callers as {@code unknown}. */
+  private static void warnIfCallerNotCounted(String callerDaemon) {
+    if (!CallerMetadata.KNOWN_DAEMONS.contains(callerDaemon) && warnedCallers.add(callerDaemon)) {
+      log.warning("sfdb: caller daemon \"" + callerDaemon + "\" (SHAKENFIST_CALLER_DAEMON) is not one the "
+          + "sf-database gateway counts by name; its calls will be counted as caller_daemon=\"unknown\". Known: "
+          + new TreeSet<>(CallerMetadata.KNOWN_DAEMONS));
+    }
   }
 }

@@ -30,7 +30,11 @@ class DatabaseChannelConfigTest {
     assertEquals(6, c.retryMaxAttempts());
     assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE), c.retryStatusCodes());
     assertEquals(List.of(), c.retryMethods());
-    assertEquals(HealthCheckMode.WATCH, c.healthCheck());
+    // poll, never Watch, by default: the real gateway's synchronous health servicer deadlocks under Watch churn
+    assertEquals(HealthCheckMode.POLL, c.healthCheck());
+    assertEquals(Duration.ofSeconds(2), c.healthPollInterval());
+    assertEquals(Duration.ofSeconds(1), c.healthPollTimeout());
+    assertEquals(3, c.healthPollFailures());
     assertEquals("round_robin", c.loadBalancingPolicy());
     assertEquals("unknown", c.callerDaemon());
     assertEquals("unknown", c.callerNode());
@@ -100,17 +104,31 @@ class DatabaseChannelConfigTest {
   }
 
   @Test
-  void serviceConfigCarriesRoundRobinHealthDeadlineAndRetries() {
+  void healthCheckValuesMapToModes() {
+    Map<String, HealthCheckMode> expected = Map.of("on", HealthCheckMode.POLL, "poll", HealthCheckMode.POLL,
+        "true", HealthCheckMode.POLL, " Watch ", HealthCheckMode.WATCH, "off", HealthCheckMode.OFF,
+        "false", HealthCheckMode.OFF);
+    expected.forEach((value, mode) -> assertEquals(mode, DatabaseChannelConfig.fromEnv(Map.of(
+        "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", value)).healthCheck(), value));
+  }
+
+  @Test
+  void serviceConfigCarriesPollHealthDeadlineAndRetries() {
     DatabaseChannelConfig c = DatabaseChannelConfig.builder().hosts("a").retryMethods("p.S/M", "p.T").build();
     Map<String, Object> sc = ServiceConfigs.forConfig(c);
-    assertEquals(List.of(Map.of("round_robin", Map.of())), sc.get("loadBalancingConfig"));
-    assertEquals(Map.of("serviceName", ""), sc.get("healthCheckConfig"));
+    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
+        "failures", 3.0))), sc.get("loadBalancingConfig"));
+    assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
+    Map<String, Object> watch = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build());
+    assertEquals(List.of(Map.of("round_robin", Map.of())), watch.get("loadBalancingConfig"));
+    assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));
     String text = sc.get("methodConfig").toString();
     assertTrue(text.contains("timeout=30.000000000s"), text);
     assertTrue(text.contains("maxAttempts=6.0") && text.contains("retryableStatusCodes=[UNAVAILABLE]"), text);
     assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
     Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());
     assertTrue(!off.containsKey("healthCheckConfig"));
+    assertEquals(List.of(Map.of("round_robin", Map.of())), off.get("loadBalancingConfig"));
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -32,6 +33,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.shakenfist.sfdb.client.CallerMetadata;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.Transport;
@@ -75,6 +77,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private volatile boolean serving;
   private volatile long delayNanos;
   private final AtomicInteger failRemaining = new AtomicInteger();
+  private final AtomicLong healthWatchCalls = new AtomicLong();
   private volatile Status failStatus = Status.UNAVAILABLE;
 
   FakeDatabaseInstance(String name, SharedStore store, Transport transport, String bindHost, int port, int metricsPort,
@@ -100,9 +103,10 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     serving = true;
     clearFaults();
     var service = ServerInterceptors.intercept(new DatabaseServiceImpl(store), new CountingAndFaults());
+    var healthService = ServerInterceptors.intercept(health.getHealthService(), new WatchCounter());
     Server s;
     if (transport == Transport.IN_PROCESS) {
-      s = InProcessServerBuilder.forName(name).addService(service).addService(health.getHealthService()).build();
+      s = InProcessServerBuilder.forName(name).addService(service).addService(healthService).build();
     } else {
       // Own event loops per instance, so kill() can drop its sockets like a crashed process would.
       bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -115,7 +119,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
           .addService(service)
-          .addService(health.getHealthService())
+          .addService(healthService)
           .build();
     }
     s.start();
@@ -306,6 +310,14 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     return PrometheusText.databaseCounters(PrometheusText.parse(scrape()));
   }
 
+  /**
+   * {@code grpc.health.v1.Health/Watch} calls this instance received since it was created (restarts
+   * included): the real gateway deadlocks under Watch churn, so tests can require this to stay 0.
+   */
+  public long healthWatchCalls() {
+    return healthWatchCalls.get();
+  }
+
   /** DatabaseService calls that reached this instance since its last (re)start. */
   public long requestCount() {
     // read the meters directly: tests and warm-up call this in tight loops
@@ -341,19 +353,31 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
   }
 
+  private final class WatchCounter implements ServerInterceptor {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      if (HealthGrpc.getWatchMethod().getFullMethodName().equals(call.getMethodDescriptor().getFullMethodName())) {
+        healthWatchCalls.incrementAndGet();
+      }
+      return next.startCall(call, headers);
+    }
+  }
+
   private final class CountingAndFaults implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
         ServerCallHandler<Q, R> next) {
-      String op = DatabaseServiceImpl.snakeCase(call.getMethodDescriptor().getBareMethodName());
-      String caller = headers.get(CallerMetadata.CALLER_DAEMON);
-      String daemon = caller == null ? "unknown" : caller;
+      String rpc = call.getMethodDescriptor().getBareMethodName();
+      String op = DatabaseServiceImpl.snakeCase(rpc);
+      // as the real gateway: operation is the RPC's own name, callers outside its allow-list are "unknown"
+      String daemon = CallerMetadata.countedAs(headers.get(CallerMetadata.CALLER_DAEMON));
       PrometheusMeterRegistry r = registry;
       opCounters.computeIfAbsent(op, o -> Counter.builder("database." + o)
-          .description("DatabaseService." + o + " calls").register(r)).increment();
-      requestCounters.computeIfAbsent(op + "\n" + daemon, k -> Counter.builder("database.requests")
+          .description("DatabaseService." + rpc + " calls").register(r)).increment();
+      requestCounters.computeIfAbsent(rpc + "\n" + daemon, k -> Counter.builder("database.requests")
           .description("DatabaseService calls by operation and caller")
-          .tag("operation", op).tag("caller_daemon", daemon).register(r)).increment();
+          .tag("operation", rpc).tag("caller_daemon", daemon).register(r)).increment();
       long delay = delayNanos;
       if (delay > 0) {
         try {

@@ -66,11 +66,13 @@ class DatabaseTierTest {
   @Test
   void countersAreServedOnMetricsEndpointInPrometheusFormat() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(1);
-        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("sf-net").build())) {
+        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("net").build());
+        DatabaseChannel unlisted = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("sf-net").build())) {
       var stub = DatabaseServiceGrpc.newBlockingStub(ch);
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < 2; i++) {
         stub.getClusterConfig(CC);
       }
+      DatabaseServiceGrpc.newBlockingStub(unlisted).getClusterConfig(CC);
       stub.getObjectState(GetObjectStateRequest.newBuilder().setObjectType("x").setObjectUuid("y").build());
       URI uri = tier.instance(0).metricsUri();
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
@@ -79,7 +81,13 @@ class DatabaseTierTest {
       var samples = PrometheusText.parse(r.body());
       assertEquals(3.0, samples.get("database_get_cluster_config_total"), r.body());
       assertEquals(1.0, samples.get("database_get_object_state_total"), r.body());
-      assertEquals(3.0, samples.get("database_requests_total{caller_daemon=\"sf-net\",operation=\"get_cluster_config\"}"));
+      // as the real gateway: operation is the RPC name, a caller outside the allow-list counts as unknown
+      assertEquals(2.0, samples.get("database_requests_total{caller_daemon=\"net\",operation=\"GetClusterConfig\"}"),
+          r.body());
+      assertEquals(1.0, samples.get("database_requests_total{caller_daemon=\"unknown\",operation=\"GetClusterConfig\"}"),
+          r.body());
+      assertEquals(1.0, samples.get("database_requests_total{caller_daemon=\"net\",operation=\"GetObjectState\"}"),
+          r.body());
       assertEquals(samples, PrometheusText.parse(tier.instance(0).scrape()), "HTTP and in-process agree");
       assertEquals(4, tier.instance(0).requestCount());
       assertEquals(4, (long) PrometheusText.sumOperations(tier.instance(0).counters()), "same count from the text");

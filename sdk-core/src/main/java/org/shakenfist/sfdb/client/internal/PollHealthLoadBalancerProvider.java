@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Load-balancing policy {@code sfdb_poll_health}: round_robin whose instances are health-checked with unary
  * {@code grpc.health.v1.Health/Check} polls instead of Watch streams (for servers whose Watch is unsafe).
- * Config: {@code {"intervalMillis": 5000.0, "timeoutMillis": 2000.0, "failures": 3.0}}. Registered through
+ * Config: {@code {"intervalMillis": 2000.0, "timeoutMillis": 1000.0, "failures": 3.0}}. Registered through
  * {@code META-INF/services/io.grpc.LoadBalancerProvider}.
  */
 public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
@@ -18,7 +18,7 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
 
   /** Parsed policy config. */
   record Config(Duration interval, Duration timeout, int failures) {
-    static final Config DEFAULT = new Config(Duration.ofSeconds(5), Duration.ofSeconds(2), 3);
+    static final Config DEFAULT = new Config(Duration.ofSeconds(2), Duration.ofSeconds(1), 3);
   }
 
   @Override
