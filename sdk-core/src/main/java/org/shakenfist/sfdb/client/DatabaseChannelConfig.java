@@ -50,7 +50,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_DEADLINE}</td><td>30s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS}</td><td>(none: retries off)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS}</td><td>6</td></tr>
- *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE,CANCELLED</td></tr>
  *   <tr><td>{@code SHAKENFIST_CALLER_DAEMON}</td><td>unknown</td></tr>
  *   <tr><td>{@code SHAKENFIST_NODE_NAME}</td><td>unknown</td></tr>
  * </table>
@@ -292,7 +292,10 @@ public final class DatabaseChannelConfig {
     return retryMaxAttempts;
   }
 
-  /** Status codes that make a retried method try again (default UNAVAILABLE, as the Python client). */
+  /**
+   * Status codes that make a retried method try again (default UNAVAILABLE, as the Python client, and
+   * CANCELLED, which the real gateway's grpcio server sends for calls it had queued when a drain began).
+   */
   public List<Status.Code> retryStatusCodes() {
     return retryStatusCodes;
   }
@@ -359,7 +362,10 @@ public final class DatabaseChannelConfig {
     private String callerNode = UNKNOWN_CALLER;
     private List<String> retryMethods = new ArrayList<>();
     private int retryMaxAttempts = 6;
-    private List<Status.Code> retryStatusCodes = new ArrayList<>(List.of(Status.Code.UNAVAILABLE));
+    // CANCELLED: grpcio's server.stop() (the real gateway's drain) answers calls it had queued but not started
+    // with a trailers-only CANCELLED; a client's own cancel ends the call whatever the policy says.
+    private List<Status.Code> retryStatusCodes =
+        new ArrayList<>(List.of(Status.Code.UNAVAILABLE, Status.Code.CANCELLED));
     private Duration retryInitialBackoff = Duration.ofMillis(200);
     private Duration retryMaxBackoff = Duration.ofSeconds(2);
     private boolean endpointCounting = true;
@@ -514,7 +520,7 @@ public final class DatabaseChannelConfig {
     }
 
     /**
-     * Status codes retried for {@link #retryMethods} (default UNAVAILABLE). grpc-java sometimes reports a
+     * Status codes retried for {@link #retryMethods} (default UNAVAILABLE, CANCELLED). grpc-java sometimes reports a
      * connection that died under a call as {@code UNKNOWN: channel closed} (grpc-java #10120) where the
      * Python client sees UNAVAILABLE; add UNKNOWN to retry those too.
      */

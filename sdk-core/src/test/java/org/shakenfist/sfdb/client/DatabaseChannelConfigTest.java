@@ -28,7 +28,7 @@ class DatabaseChannelConfigTest {
     assertEquals(Duration.ofSeconds(5), c.reconnectBackoffMax());
     assertEquals(Duration.ofSeconds(30), c.deadline());
     assertEquals(6, c.retryMaxAttempts());
-    assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE), c.retryStatusCodes());
+    assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE, io.grpc.Status.Code.CANCELLED), c.retryStatusCodes());
     assertEquals(List.of(), c.retryMethods());
     // poll, never Watch, by default: the real gateway's synchronous health servicer deadlocks under Watch churn
     assertEquals(HealthCheckMode.POLL, c.healthCheck());
@@ -124,7 +124,7 @@ class DatabaseChannelConfigTest {
     assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));
     String text = sc.get("methodConfig").toString();
     assertTrue(text.contains("timeout=30.000000000s"), text);
-    assertTrue(text.contains("maxAttempts=6.0") && text.contains("retryableStatusCodes=[UNAVAILABLE]"), text);
+    assertTrue(text.contains("maxAttempts=6.0") && text.contains("retryableStatusCodes=[UNAVAILABLE, CANCELLED]"), text);
     assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
     Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());
     assertTrue(!off.containsKey("healthCheckConfig"));

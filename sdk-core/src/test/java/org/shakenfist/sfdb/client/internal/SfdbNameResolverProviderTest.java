@@ -79,8 +79,9 @@ class SfdbNameResolverProviderTest {
     NameResolver.ResolutionResult viaUri = resolve(provider.newNameResolver(Uri.create(target), args));
     assertEquals(expected, addresses(viaUri));
     Map<?, ?> sc = (Map<?, ?>) viaUri.getServiceConfig().getConfig();
-    assertEquals(List.of(Map.of("round_robin", Map.of())), sc.get("loadBalancingConfig"));
-    assertEquals(Map.of("serviceName", ""), sc.get("healthCheckConfig"));
+    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
+        "failures", 3.0))), sc.get("loadBalancingConfig"));
+    assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams by default: " + sc);
 
     NameResolver.ResolutionResult viaJavaUri = resolve(provider.newNameResolver(new URI(target), args));
     assertEquals(expected, addresses(viaJavaUri));
