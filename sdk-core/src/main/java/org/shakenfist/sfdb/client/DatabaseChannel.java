@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.ReadinessProbe;
 
@@ -39,15 +40,17 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   private final MeterRegistry registry;
   private final String target;
   private final Future<?> backoffCap;
+  private final Function<GatewayHost, ManagedChannel> directChannel;
 
   DatabaseChannel(ManagedChannel channel, DatabaseChannelConfig config, EndpointAccounting accounting,
-      MeterRegistry registry, String target, Future<?> backoffCap) {
+      MeterRegistry registry, String target, Future<?> backoffCap, Function<GatewayHost, ManagedChannel> directChannel) {
     this.channel = channel;
     this.config = config;
     this.accounting = accounting;
     this.registry = registry;
     this.target = target;
     this.backoffCap = backoffCap;
+    this.directChannel = directChannel;
   }
 
   @Override
@@ -104,7 +107,7 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
    * @throws TimeoutException listing every configured instance's state (SERVING, NOT_SERVING, unreachable)
    */
   public Set<String> awaitReady(int minServing, Duration timeout) throws TimeoutException {
-    return ReadinessProbe.await(this, minServing, timeout);
+    return ReadinessProbe.await(this, config.hosts(), directChannel, minServing, timeout);
   }
 
   /** Aggregate connectivity state; {@code requestConnection} leaves IDLE. */

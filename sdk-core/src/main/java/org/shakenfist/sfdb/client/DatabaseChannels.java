@@ -7,6 +7,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -66,10 +67,22 @@ public final class DatabaseChannels {
       LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
     }
     warnIfCallerNotCounted(config.callerDaemon());
-    String target = SfdbTargets.target(config.transport(), config.hosts());
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
+    ManagedChannel channel = managedChannel(config, accounting);
 
+    // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
+    // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
+    long capNanos = config.reconnectBackoffMax().toNanos();
+    Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
+        TimeUnit.NANOSECONDS);
+    return new DatabaseChannel(channel, config, accounting, registry, SfdbTargets.target(config.transport(),
+        config.hosts()), cap, host -> managedChannel(direct(config, host), null));
+  }
+
+  /** The grpc channel for {@code config}; {@code accounting} may be null (no per-endpoint counting). */
+  private static ManagedChannel managedChannel(DatabaseChannelConfig config, EndpointAccounting accounting) {
+    String target = SfdbTargets.target(config.transport(), config.hosts());
     ManagedChannelBuilder<?> builder;
     if (config.transport() == Transport.IN_PROCESS) {
       builder = InProcessChannelBuilder.forTarget(target);
@@ -87,14 +100,18 @@ public final class DatabaseChannels {
         .enableRetry()
         .maxRetryAttempts(Math.max(5, config.retryMaxAttempts()));
     config.channelCustomizer().accept(builder);
-    ManagedChannel channel = builder.build();
+    return builder.build();
+  }
 
-    // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
-    // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
-    long capNanos = config.reconnectBackoffMax().toNanos();
-    Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
-        TimeUnit.NANOSECONDS);
-    return new DatabaseChannel(channel, config, accounting, registry, target, cap);
+  /** One instance, no health checks, no retries, for the one-off probes behind awaitReady's diagnosis. */
+  private static DatabaseChannelConfig direct(DatabaseChannelConfig config, GatewayHost host) {
+    return config.toBuilder()
+        .hosts(List.of(host))
+        .loadBalancingPolicy("pick_first")
+        .healthCheck(HealthCheckMode.OFF)
+        .retryMethods(List.of())
+        .endpointCounting(false)
+        .build();
   }
 
   /** One WARNING per caller name and process: the real gateway counts unlisted callers as {@code unknown}. */

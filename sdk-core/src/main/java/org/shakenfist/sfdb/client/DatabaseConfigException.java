@@ -17,6 +17,7 @@ public final class DatabaseConfigException extends IllegalArgumentException {
   private final String variable;
   private final String item;
   private final int position;
+  private final String problem;
 
   /**
    * A problem with one item of a list value.
@@ -31,6 +32,7 @@ public final class DatabaseConfigException extends IllegalArgumentException {
     this.variable = variable;
     this.item = item;
     this.position = position;
+    this.problem = problem;
   }
 
   /**
@@ -45,6 +47,7 @@ public final class DatabaseConfigException extends IllegalArgumentException {
     this.variable = variable;
     this.item = value;
     this.position = 0;
+    this.problem = problem;
   }
 
   /** The variable or builder setting that holds the bad value. */
@@ -55,6 +58,11 @@ public final class DatabaseConfigException extends IllegalArgumentException {
   /** The offending item (or whole value), or {@code null} when the variable was unset. */
   public String item() {
     return item;
+  }
+
+  /** What is wrong, without the variable and item (to report the same problem under another name). */
+  String problem() {
+    return problem;
   }
 
   /** 1-based position of the item in a list value, or 0 when the whole value is at fault. */

@@ -1,13 +1,8 @@
 package org.shakenfist.sfdb.client;
 
-import com.google.common.net.InetAddresses;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.function.ObjIntConsumer;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -34,8 +29,6 @@ public final class GatewayHosts {
   public static final String VARIABLE = "SHAKENFIST_MARIADB_GATEWAY_HOSTS";
 
   private static final Logger log = Logger.getLogger(GatewayHosts.class.getName());
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
-  private static final Pattern NUMERIC = Pattern.compile("[0-9.]+");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
 
   private GatewayHosts() {}
@@ -60,7 +53,7 @@ public final class GatewayHosts {
           + "gateway hosts such as \"10.0.0.20,10.0.0.21\"");
     }
     Map<GatewayHost, Integer> seen = new LinkedHashMap<>();
-    forEachItem(value, (item, position) -> {
+    ConfigEnvironment.forEachItem(value, (item, position) -> {
       GatewayHost host = parseItem(item, position, defaultPort, variable);
       Integer first = seen.putIfAbsent(host, position);
       if (first != null) {
@@ -72,20 +65,6 @@ public final class GatewayHosts {
       throw new DatabaseConfigException(variable, value, "lists no hosts (the value is empty after trimming)");
     }
     return List.copyOf(seen.keySet());
-  }
-
-  /**
-   * Calls {@code action} with each non-empty, trimmed item of a comma-separated value and its 1-based
-   * position in the value (empty items count for positions, so errors point at the item the user wrote).
-   */
-  static void forEachItem(String value, ObjIntConsumer<String> action) {
-    String[] items = value.split(",", -1);
-    for (int i = 0; i < items.length; i++) {
-      String item = items[i].strip();
-      if (!item.isEmpty()) {
-        action.accept(item, i + 1);
-      }
-    }
   }
 
   /** Renders the canonical form: comma-joined {@link GatewayHost#toString()}, no trailing comma. */
@@ -112,14 +91,14 @@ public final class GatewayHosts {
         }
         port = rest.substring(1);
       }
-      if (!isIpv6(host)) {
+      if (!GatewayHost.isIpv6(host)) {
         throw new DatabaseConfigException(variable, item, position,
             "\"" + host + "\" inside brackets is not an IPv6 address");
       }
     } else {
       int colons = (int) item.chars().filter(c -> c == ':').count();
       if (colons > 1) {
-        if (!isIpv6(item)) {
+        if (!GatewayHost.isIpv6(item)) {
           throw new DatabaseConfigException(variable, item, position,
               "not a valid IPv6 address (to give an IPv6 address a port, write [addr]:port)");
         }
@@ -143,59 +122,10 @@ public final class GatewayHosts {
         throw new DatabaseConfigException(variable, item, position, "port " + portNumber + " is not in 1..65535");
       }
     }
-    String normalized;
     try {
-      normalized = normalizeHost(host, variable);
+      return new GatewayHost(host, portNumber); // validates and normalizes, once
     } catch (DatabaseConfigException e) {
-      throw new DatabaseConfigException(variable, item, position, problemOf(host));
+      throw new DatabaseConfigException(variable, item, position, e.problem());
     }
-    return new GatewayHost(normalized, portNumber);
-  }
-
-  /** Normalizes a host; package-private so {@link GatewayHost} shares the rules. */
-  static String normalizeHost(String host, String variable) {
-    if (host == null) {
-      throw new DatabaseConfigException(variable, null, "host is missing");
-    }
-    String problem = problemOf(host);
-    if (problem != null) {
-      throw new DatabaseConfigException(variable, host, problem);
-    }
-    if (host.indexOf(':') >= 0) {
-      return InetAddresses.toAddrString(InetAddresses.forString(host));
-    }
-    return host.toLowerCase(Locale.ROOT);
-  }
-
-  private static String problemOf(String host) {
-    if (host.isEmpty()) {
-      return "host is empty";
-    }
-    if (host.indexOf(':') >= 0) {
-      return isIpv6(host) ? null : "\"" + host + "\" is not a valid IPv6 address";
-    }
-    String lower = host.toLowerCase(Locale.ROOT);
-    if (NUMERIC.matcher(lower).matches()) {
-      return InetAddresses.isInetAddress(lower) ? null : "\"" + host + "\" is not a valid IPv4 address";
-    }
-    String name = lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
-    if (name.length() > 253 || name.isEmpty()) {
-      return "\"" + host + "\" is not a valid host name (1..253 characters)";
-    }
-    for (String label : name.split("\\.", -1)) {
-      if (!LABEL.matcher(label).matches()) {
-        return "\"" + host + "\" is not a valid host name: use letters, digits, '-', '_' and '.' "
-            + "(labels of 1..63 characters, not starting or ending with '-')";
-      }
-    }
-    return null;
-  }
-
-  private static boolean isIpv6(String s) {
-    if (s.indexOf(':') < 0 || s.indexOf('%') >= 0 || !InetAddresses.isInetAddress(s)) {
-      return false;
-    }
-    InetAddress a = InetAddresses.forString(s);
-    return a instanceof Inet6Address;
   }
 }

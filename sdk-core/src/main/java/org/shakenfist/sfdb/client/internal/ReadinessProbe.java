@@ -5,6 +5,8 @@ import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.ClientStreamTracer;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -23,24 +25,30 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import org.shakenfist.sfdb.client.DatabaseChannel;
-import org.shakenfist.sfdb.client.DatabaseChannelConfig;
-import org.shakenfist.sfdb.client.DatabaseChannels;
+import java.util.function.Function;
 import org.shakenfist.sfdb.client.GatewayHost;
-import org.shakenfist.sfdb.client.HealthCheckMode;
 
-/** Implementation of {@link DatabaseChannel#awaitReady}. */
+/**
+ * Implementation of {@code DatabaseChannel.awaitReady}: Health/Check probes through the channel; on timeout,
+ * one direct probe per instance (on channels from {@code direct}) for the message.
+ */
 public final class ReadinessProbe {
   private static final HealthCheckRequest ALL = HealthCheckRequest.newBuilder().setService("").build();
   private static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
 
   private ReadinessProbe() {}
 
-  public static Set<String> await(DatabaseChannel channel, int minServing, Duration timeout) throws TimeoutException {
+  /**
+   * @param channel the tier's channel (round_robin over the healthy instances)
+   * @param hosts the configured instances
+   * @param direct builds a plain channel to one instance (no health checks, no retries, no counting)
+   */
+  public static Set<String> await(Channel channel, List<GatewayHost> hosts, Function<GatewayHost, ManagedChannel> direct,
+      int minServing, Duration timeout) throws TimeoutException {
     if (minServing < 1) {
       throw new IllegalArgumentException("minServing must be at least 1, got " + minServing);
     }
-    int window = 2 * Math.max(minServing, channel.hosts().size());
+    int window = 2 * Math.max(minServing, hosts.size());
     AtomicReference<Set<String>> last = new AtomicReference<>(Set.of());
     long deadline = System.nanoTime() + timeout.toNanos();
     RetryPolicy<Set<String>> untilEnough = RetryPolicy.<Set<String>>builder()
@@ -66,14 +74,14 @@ public final class ReadinessProbe {
       return result;
     }
     throw new TimeoutException("sfdb: " + result.size() + " of the " + minServing
-        + " required gateway instances were READY and SERVING after " + timeout + "; " + diagnose(channel));
+        + " required gateway instances were READY and SERVING after " + timeout + "; " + diagnose(hosts, direct));
   }
 
   /**
    * {@code window} Health/Check calls through the channel; the endpoints that answered SERVING, or null when
    * the deadline cut the round short.
    */
-  private static Set<String> probeRound(DatabaseChannel channel, int window, long deadlineNanos) {
+  private static Set<String> probeRound(Channel channel, int window, long deadlineNanos) {
     Set<String> serving = new LinkedHashSet<>();
     for (int i = 0; i < window; i++) {
       long left = Math.min(PROBE_DEADLINE.toNanos(), deadlineNanos - System.nanoTime());
@@ -109,18 +117,12 @@ public final class ReadinessProbe {
   }
 
   /** One line per configured instance, from a direct one-off probe (failure path only). */
-  static String diagnose(DatabaseChannel channel) {
+  static String diagnose(List<GatewayHost> hosts, Function<GatewayHost, ManagedChannel> direct) {
     List<String> states = new ArrayList<>();
-    for (GatewayHost host : channel.hosts()) {
-      DatabaseChannelConfig direct = channel.config().toBuilder()
-          .hosts(List.of(host))
-          .loadBalancingPolicy("pick_first")
-          .healthCheck(HealthCheckMode.OFF)
-          .retryMethods(List.of())
-          .endpointCounting(false)
-          .build();
+    for (GatewayHost host : hosts) {
+      ManagedChannel probe = direct.apply(host);
       String state;
-      try (DatabaseChannel probe = DatabaseChannels.fromConfig(direct)) {
+      try {
         HealthCheckResponse r = HealthGrpc.newBlockingStub(probe)
             .withDeadlineAfter(PROBE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
             .check(ALL);
@@ -129,6 +131,8 @@ public final class ReadinessProbe {
         Status s = e.getStatus();
         state = s.getCode() == Status.Code.UNIMPLEMENTED ? "no health service (UNIMPLEMENTED)"
             : "unreachable (" + s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()) + ")";
+      } finally {
+        probe.shutdownNow();
       }
       states.add(host + " " + state);
     }
