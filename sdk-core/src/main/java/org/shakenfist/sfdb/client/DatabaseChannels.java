@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.client;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -34,11 +35,8 @@ import org.shakenfist.sfdb.client.internal.SfdbTargets;
  * }</pre>
  */
 public final class DatabaseChannels {
-  private static final ScheduledExecutorService BACKOFF_TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "sfdb-reconnect-backoff-cap");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService BACKOFF_TIMER = Executors.newSingleThreadScheduledExecutor(
+      new ThreadFactoryBuilder().setNameFormat("sfdb-reconnect-backoff-cap").setDaemon(true).build());
 
   private static final Logger log = Logger.getLogger(DatabaseChannels.class.getName());
   private static final Set<String> warnedCallers = ConcurrentHashMap.newKeySet();

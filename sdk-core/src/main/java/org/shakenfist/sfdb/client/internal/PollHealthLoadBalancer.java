@@ -39,7 +39,7 @@ final class PollHealthLoadBalancer extends LoadBalancer {
   private final LoadBalancer child;
   private final Object childConfig;
   private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
-  private PollHealthLoadBalancerProvider.Config config = PollHealthLoadBalancerProvider.Config.DEFAULT;
+  private PollHealthLoadBalancerProvider.Config config; // from the service config, before any subchannel exists
   private boolean panic;
   private boolean warnedUnimplemented;
 

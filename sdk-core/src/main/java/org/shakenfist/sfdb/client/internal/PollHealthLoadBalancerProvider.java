@@ -16,10 +16,8 @@ import java.util.Map;
 public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
   public static final String POLICY = "sfdb_poll_health";
 
-  /** Parsed policy config. */
-  record Config(Duration interval, Duration timeout, int failures) {
-    static final Config DEFAULT = new Config(Duration.ofSeconds(2), Duration.ofSeconds(1), 3);
-  }
+  /** Parsed policy config (every field required: the defaults live in DatabaseChannelConfig only). */
+  record Config(Duration interval, Duration timeout, int failures) {}
 
   @Override
   public boolean isAvailable() {
@@ -44,9 +42,9 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
   @Override
   public ConfigOrError parseLoadBalancingPolicyConfig(Map<String, ?> raw) {
     try {
-      long interval = number(raw, "intervalMillis", Config.DEFAULT.interval().toMillis());
-      long timeout = number(raw, "timeoutMillis", Config.DEFAULT.timeout().toMillis());
-      long failures = number(raw, "failures", Config.DEFAULT.failures());
+      long interval = ((Number) raw.get("intervalMillis")).longValue();
+      long timeout = ((Number) raw.get("timeoutMillis")).longValue();
+      long failures = ((Number) raw.get("failures")).longValue();
       if (interval <= 0 || timeout <= 0 || failures < 1) {
         return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw));
       }
@@ -54,10 +52,5 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
     } catch (RuntimeException e) {
       return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw).withCause(e));
     }
-  }
-
-  private static long number(Map<String, ?> raw, String key, long dflt) {
-    Object v = raw.get(key);
-    return v == null ? dflt : ((Number) v).longValue();
   }
 }

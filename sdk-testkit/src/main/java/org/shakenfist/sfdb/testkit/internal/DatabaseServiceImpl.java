@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.testkit.internal;
 
+import com.google.common.base.CaseFormat;
 import io.grpc.stub.StreamObserver;
 import org.shakenfist.sfdb.proto.ClusterConfigEntry;
 import org.shakenfist.sfdb.proto.ClusterConfigReply;
@@ -56,18 +57,7 @@ public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServi
 
   /** {@code GetClusterConfig} → {@code get_cluster_config}, as the real server names its counters. */
   public static String snakeCase(String methodName) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < methodName.length(); i++) {
-      char c = methodName.charAt(i);
-      if (Character.isUpperCase(c)) {
-        if (i > 0) {
-          b.append('_');
-        }
-        b.append(Character.toLowerCase(c));
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
+    return CaseFormat.UPPER_CAMEL.to(CaseFormat.LOWER_UNDERSCORE, methodName);
   }
+
 }
