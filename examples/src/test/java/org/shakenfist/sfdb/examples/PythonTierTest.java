@@ -117,6 +117,15 @@ class PythonTierTest {
         assertTrue(g.checkCalls() > 0, "the channel polls Health/Check");
       }
     }
+    // a caller outside the gateway's allow-list is counted as unknown (the SDK warned about it at start-up)
+    String unknown = "database_requests_total{caller_daemon=\"unknown\",operation=\"GetClusterConfig\"}";
+    double before = gateways.stream().mapToDouble(g -> g.scrape().getOrDefault(unknown, 0.0)).sum();
+    try (DatabaseChannel unlisted = DatabaseChannels.fromEnv(env("SHAKENFIST_CALLER_DAEMON", "sf-network"))) {
+      for (int i = 0; i < 3; i++) {
+        DatabaseServiceGrpc.newBlockingStub(unlisted).getClusterConfig(CC);
+      }
+    }
+    assertEquals(3.0, gateways.stream().mapToDouble(g -> g.scrape().getOrDefault(unknown, 0.0)).sum() - before);
   }
 
   @Test
