@@ -28,13 +28,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
-import java.util.function.ObjIntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads the {@code SHAKENFIST_*} variables into a {@link DatabaseChannelConfig.Builder}: the value syntax
- * (durations, whole numbers, booleans, comma-separated lists) is parsed here, the range and consistency
+ * (durations, whole numbers, booleans, comma-separated lists via {@link CommaList}) is parsed here, the range and consistency
  * checks stay with the builder's setters, and any problem is reported naming the variable.
  */
 final class ConfigEnvironment {
@@ -64,20 +63,6 @@ final class ConfigEnvironment {
     list(env, ENV_RETRY_STATUS_CODES, ConfigEnvironment::statusCode, b::retryStatusCodes);
     nonBlank(env, ENV_CALLER_DAEMON, b::callerDaemon);
     nonBlank(env, ENV_NODE_NAME, b::callerNode);
-  }
-
-  /**
-   * Calls {@code action} with each non-empty, trimmed item of a comma-separated value and its 1-based
-   * position in the value (empty items count for positions, so errors point at the item the user wrote).
-   */
-  static void forEachItem(String value, ObjIntConsumer<String> action) {
-    String[] items = value.split(",", -1);
-    for (int i = 0; i < items.length; i++) {
-      String item = items[i].strip();
-      if (!item.isEmpty()) {
-        action.accept(item, i + 1);
-      }
-    }
   }
 
   private static void text(Map<String, String> env, String variable, Consumer<String> setter) {
@@ -158,7 +143,7 @@ final class ConfigEnvironment {
     }
     List<T> items = new ArrayList<>();
     List<Integer> positions = new ArrayList<>();
-    forEachItem(value, (item, position) -> {
+    CommaList.forEachItem(value, (item, position) -> {
       items.add(parse.parse(item, variable, position));
       positions.add(position);
     });

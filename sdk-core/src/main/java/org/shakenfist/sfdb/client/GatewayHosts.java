@@ -53,7 +53,7 @@ public final class GatewayHosts {
           + "gateway hosts such as \"10.0.0.20,10.0.0.21\"");
     }
     Map<GatewayHost, Integer> seen = new LinkedHashMap<>();
-    ConfigEnvironment.forEachItem(value, (item, position) -> {
+    CommaList.forEachItem(value, (item, position) -> {
       GatewayHost host = parseItem(item, position, defaultPort, variable);
       Integer first = seen.putIfAbsent(host, position);
       if (first != null) {
