@@ -31,6 +31,16 @@ public interface CounterSource {
       counters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counters));
       errors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(errors));
     }
+
+    /**
+     * DatabaseService calls {@code instance} had served: the sum of its unlabelled
+     * {@code database_<op>_total} counters ({@code database_requests_total} counts the same calls again by
+     * caller and is left out); -1 when its counters could not be read.
+     */
+    public long served(String instance) {
+      Map<String, Double> c = counters.get(instance);
+      return c == null ? -1 : (long) PrometheusText.sumOperations(c);
+    }
   }
 
   /** The instances this source reads, in order. */

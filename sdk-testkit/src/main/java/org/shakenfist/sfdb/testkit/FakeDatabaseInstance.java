@@ -18,7 +18,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.search.Search;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -30,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -305,9 +305,18 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     return registry.scrape();
   }
 
-  /** {@code database_*_total} series of this instance, as {@link PrometheusText#parse} gives them. */
+  /**
+   * {@code database_*_total} series of this instance, read from its meters (no text rendered), keyed as a
+   * scrape of its {@code /metrics} would be: {@code database_get_cluster_config_total},
+   * {@code database_requests_total{caller_daemon="net",operation="GetClusterConfig"}}.
+   */
   public Map<String, Double> counters() {
-    return PrometheusText.databaseCounters(PrometheusText.parse(scrape()));
+    Map<String, Double> out = new TreeMap<>();
+    opCounters.forEach((op, c) -> out.put("database_" + op + "_total", c.count()));
+    requestCounters.values().forEach(c -> out.put(PrometheusText.seriesKey("database_requests_total",
+        Map.of("operation", c.getId().getTag("operation"), "caller_daemon", c.getId().getTag("caller_daemon"))),
+        c.count()));
+    return out;
   }
 
   /**
@@ -320,10 +329,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
 
   /** DatabaseService calls that reached this instance since its last (re)start. */
   public long requestCount() {
-    // read the meters directly: tests and warm-up call this in tight loops
-    return (long) Search.in(registry)
-        .name(n -> n.startsWith("database.") && !"database.requests".equals(n))
-        .counters().stream().mapToDouble(Counter::count).sum();
+    return (long) PrometheusText.sumOperations(counters());
   }
 
   @Override

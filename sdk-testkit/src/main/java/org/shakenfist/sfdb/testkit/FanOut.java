@@ -121,8 +121,8 @@ public final class FanOut {
         delta.put(instance, 0L);
         continue;
       }
-      long sb = (long) PrometheusText.sumOperations(b);
-      long sa = (long) PrometheusText.sumOperations(a);
+      long sb = before.served(instance);
+      long sa = after.served(instance);
       delta.put(instance, sa >= sb ? sa - sb : sa); // a counter that went down means the instance restarted
     }
     long total = delta.values().stream().mapToLong(Long::longValue).sum();

@@ -6,7 +6,7 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * A small parser for the Prometheus text exposition format (what an sf-database gateway serves on
+ * Internal helper, not API: a small parser for the Prometheus text exposition format (what an sf-database gateway serves on
  * {@code :13006/metrics}). It reads samples only; {@code #} lines are skipped.
  *
  * <pre>{@code
@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * <p>Series keys are the metric name, followed for labelled samples by the labels sorted by name:
  * {@code name{a="x",b="y"}}.
  */
-public final class PrometheusText {
+final class PrometheusText {
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern OPERATION_COUNTER = Pattern.compile("database_[a-z0-9_]+_total");
   /** The labelled total that would double-count the per-operation counters. */
@@ -75,6 +75,17 @@ public final class PrometheusText {
     return sum;
   }
 
+  /** The key of a series: the name, then for labelled series the labels sorted by name. */
+  static String seriesKey(String name, Map<String, String> labels) {
+    if (labels.isEmpty()) {
+      return name;
+    }
+    StringBuilder b = new StringBuilder(name).append('{');
+    new TreeMap<>(labels).forEach((k, v) -> b.append(k).append("=\"").append(escape(v)).append("\","));
+    b.setLength(b.length() - 1);
+    return b.append('}').toString();
+  }
+
   private static void parseLine(String line, Map<String, Double> out) {
     int i = 0;
     while (i < line.length() && line.charAt(i) != '{' && !Character.isWhitespace(line.charAt(i))) {
@@ -88,12 +99,7 @@ public final class PrometheusText {
     if (i < line.length() && line.charAt(i) == '{') {
       TreeMap<String, String> labels = new TreeMap<>();
       i = parseLabels(line, i + 1, labels);
-      if (!labels.isEmpty()) {
-        StringBuilder b = new StringBuilder(name).append('{');
-        labels.forEach((k, v) -> b.append(k).append("=\"").append(escape(v)).append("\","));
-        b.setLength(b.length() - 1);
-        key = b.append('}').toString();
-      }
+      key = seriesKey(name, labels);
     }
     String[] rest = line.substring(i).strip().split("\\s+");
     if (rest.length < 1 || rest.length > 2 || rest[0].isEmpty()) {

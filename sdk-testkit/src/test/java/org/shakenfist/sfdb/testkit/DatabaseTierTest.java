@@ -90,7 +90,9 @@ class DatabaseTierTest {
           r.body());
       assertEquals(samples, PrometheusText.parse(tier.instance(0).scrape()), "HTTP and in-process agree");
       assertEquals(4, tier.instance(0).requestCount());
-      assertEquals(4, (long) PrometheusText.sumOperations(tier.instance(0).counters()), "same count from the text");
+      assertEquals(PrometheusText.databaseCounters(samples), tier.instance(0).counters(),
+          "series read from the meters match the /metrics text");
+      assertEquals(4, (long) PrometheusText.sumOperations(samples), "same count from the text");
     }
   }
 
