@@ -33,7 +33,7 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *   var stub = DatabaseServiceGrpc.newBlockingStub(tier.channel());
  *   stub.getClusterConfig(ClusterConfigRequest.getDefaultInstance());
  *   tier.instance(1).setServing(false);
- *   FanOut.of(tier).assertFansOut();   // fails: instance 1 gets nothing
+ *   FanOut.of(tier).check();           // throws FanOutException: instance 1 gets nothing
  * }
  * }</pre>
  */

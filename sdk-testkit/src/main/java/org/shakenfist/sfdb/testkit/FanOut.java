@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntConsumer;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 
@@ -18,8 +16,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * instance (pick_first, a crashed instance, an instance that went NOT_SERVING).
  *
  * <pre>{@code
- * // fake tier, in a JUnit test
- * FanOut.of(tier).assertFansOut();
+ * // fake tier, in a JUnit test (FanOutAssertions.assertFansOut), or anywhere
+ * FanOut.of(tier).check();
  * // real cluster
  * DatabaseChannelConfig config = DatabaseChannelConfig.fromEnv();
  * try (DatabaseChannel ch = DatabaseChannels.fromConfig(config)) {
@@ -142,17 +140,16 @@ public final class FanOut {
   }
 
   /**
-   * Runs the check as a JUnit assertion: aborts the test (assumption) when fewer than 2 instances are
-   * configured, fails with the full report (shares, before/after counters) when any instance is below
-   * the floor.
+   * Runs the check without any test framework: returns the result when it passed or was skipped (fewer than
+   * 2 instances: see {@link FanOutResult#skipped()}), throws {@link FanOutException} with the full report when
+   * an instance served less than the floor. JUnit 5 tests use
+   * {@link org.shakenfist.sfdb.testkit.junit.FanOutAssertions#assertFansOut(FanOut)}, which also turns a skip
+   * into an aborted test.
    */
-  public FanOutResult assertFansOut() {
+  public FanOutResult check() {
     FanOutResult r = run();
-    if (r.skipped()) {
-      Assumptions.abort(r.skipReason());
-    }
-    if (!r.passed()) {
-      Assertions.fail(r.report());
+    if (!r.skipped() && !r.passed()) {
+      throw new FanOutException(r);
     }
     return r;
   }

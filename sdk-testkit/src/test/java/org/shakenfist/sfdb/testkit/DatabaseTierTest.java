@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.testkit;
 
+import static org.shakenfist.sfdb.testkit.junit.FanOutAssertions.assertFansOut;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -182,7 +183,7 @@ class DatabaseTierTest {
     try (DatabaseTier tier = DatabaseTier.builder().instances(2).transport(Transport.NETTY).bindAddress("0.0.0.0").start()) {
       assertTrue(tier.hostsString().matches("127\\.0\\.0\\.1:\\d+,127\\.0\\.0\\.1:\\d+"), tier.hostsString());
       tier.warmUp(Duration.ofSeconds(20));
-      FanOut.of(tier).assertFansOut();
+      assertFansOut(FanOut.of(tier));
     }
   }
 

@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.testkit;
 
+import static org.shakenfist.sfdb.testkit.junit.FanOutAssertions.assertFansOut;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +25,7 @@ class FanOutTest {
   void passesOnAHealthyTier(int n) throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(n)) {
       tier.warmUp(Duration.ofSeconds(20));
-      FanOutResult r = FanOut.of(tier).assertFansOut();
+      FanOutResult r = assertFansOut(FanOut.of(tier));
       assertEquals(100, r.total());
       for (String i : r.instances()) {
         assertEquals(100.0 / n, r.delta().get(i), 1.0, r.report());
@@ -39,7 +40,10 @@ class FanOutTest {
         DatabaseChannel pickFirst = DatabaseChannels.fromConfig(tier.channelConfig().loadBalancingPolicy("pick_first").build())) {
       var stub = DatabaseServiceGrpc.newBlockingStub(pickFirst);
       FanOut check = FanOut.of(tier).withCall(() -> stub.getClusterConfig(CC));
-      AssertionFailedError e = assertThrows(AssertionFailedError.class, check::assertFansOut);
+      AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> assertFansOut(check));
+      // the same check without JUnit: its own exception, carrying the result
+      FanOutException plain = assertThrows(FanOutException.class, check::check);
+      assertTrue(!plain.result().passed() && plain.getMessage().contains("served 0 of 100 calls"), plain.getMessage());
       assertTrue(e.getMessage().contains("FAILED"), e.getMessage());
       assertTrue(e.getMessage().contains("served 0 of 100 calls (0.0% < floor 5.0%)"), e.getMessage());
       assertTrue(e.getMessage().contains("before counters: {") && e.getMessage().contains("after counters: {"),
@@ -57,7 +61,7 @@ class FanOutTest {
       assertTrue(!r.passed() && !r.skipped(), r.report());
       assertEquals(0L, r.delta().get(crashed.name()), r.report());
       assertTrue(r.problems().stream().anyMatch(p -> p.startsWith(crashed.name() + " served 0 of ")), r.report());
-      assertThrows(AssertionFailedError.class, () -> FanOut.of(tier).assertFansOut());
+      assertThrows(AssertionFailedError.class, () -> assertFansOut(FanOut.of(tier)));
     }
   }
 
@@ -90,7 +94,7 @@ class FanOutTest {
         streak[0] = sick.requestCount() == seen ? streak[0] + 1 : 0;
         return streak[0] >= 10;
       }, Duration.ofSeconds(10), "health update reached the channel");
-      AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> FanOut.of(tier).assertFansOut());
+      AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> assertFansOut(FanOut.of(tier)));
       assertTrue(e.getMessage().contains(sick.name() + " served 0 of 100"), e.getMessage());
     }
   }
@@ -98,8 +102,10 @@ class FanOutTest {
   @Test
   void skipsWithAClearReasonBelowTwoInstances() {
     try (DatabaseTier tier = DatabaseTier.start(1)) {
-      TestAbortedException e = assertThrows(TestAbortedException.class, () -> FanOut.of(tier).assertFansOut());
+      TestAbortedException e = assertThrows(TestAbortedException.class, () -> assertFansOut(FanOut.of(tier)));
       assertTrue(e.getMessage().contains("requires N>=2 sf-database instances; saw N=1"), e.getMessage());
+      FanOutResult plain = FanOut.of(tier).check();
+      assertTrue(plain.skipped() && plain.skipReason().contains("saw N=1"), plain.report());
     }
   }
 

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.testkit;
+package org.shakenfist.sfdb.testkit.junit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
+import org.shakenfist.sfdb.testkit.DatabaseTier;
+import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

@@ -1,6 +1,7 @@
-package org.shakenfist.sfdb.testkit;
+package org.shakenfist.sfdb.testkit.junit;
 
 import java.util.Objects;
+import org.shakenfist.sfdb.testkit.DatabaseTier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  *   @Test
  *   void spreadsCalls() {
- *     FanOut.of(tier.get()).assertFansOut();
+ *     FanOutAssertions.assertFansOut(FanOut.of(tier.get()));
  *   }
  * }
  * }</pre>
