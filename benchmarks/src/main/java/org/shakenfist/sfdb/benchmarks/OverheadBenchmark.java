@@ -32,6 +32,9 @@ import org.shakenfist.sfdb.testkit.DatabaseTier;
  * to 1/2/4/8 instances, the SDK channel with per-endpoint counting off, and a peer channel (the sfdb
  * resolver with round_robin + health, but none of the SDK's interceptor, tracer or metadata) — in-process
  * and over Netty loopback. Setup format: {@code transport:kind:instances}.
+ *
+ * <p>Uses {@code client.internal.SfdbTargets} (not API) on purpose: the peer channel must use the very
+ * target the SDK builds, without the SDK's channel, to separate the SDK's own cost from grpc's.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
@@ -68,14 +71,14 @@ public class OverheadBenchmark {
         channel = plain;
       }
       case "peer" -> {
-        String target = SfdbTargets.target(transport, tier.channelConfig().build().hosts()); // the SDK's target
+        String target = SfdbTargets.target(transport, tier.channelConfigBuilder().build().hosts()); // the SDK's target
         plain = transport == Transport.NETTY
             ? NettyChannelBuilder.forTarget(target, InsecureChannelCredentials.create()).build()
             : InProcessChannelBuilder.forTarget(target).build();
         channel = plain;
       }
       case "sdk", "sdk-nocount" -> {
-        sdk = DatabaseChannels.fromConfig(tier.channelConfig().endpointCounting("sdk".equals(kind)).build());
+        sdk = DatabaseChannels.fromConfig(tier.channelConfigBuilder().endpointCounting("sdk".equals(kind)).build());
         sdk.awaitReady(n, Duration.ofSeconds(30));
         channel = sdk;
       }

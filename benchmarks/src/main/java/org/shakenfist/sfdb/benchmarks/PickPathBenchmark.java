@@ -31,6 +31,9 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * {@code accounting} is one attempt's tracer (create, streamCreated with the remote address, streamClosed
  * recording the Micrometer counter and the snapshot adder); {@code interceptor} is the interceptor's
  * work on a call (tracer factory into CallOptions, caller metadata on start) down to a no-op call.
+ *
+ * <p>Uses {@code client.internal} classes (not API) on purpose: it measures those pieces alone, which the
+ * public API only offers wrapped in a whole channel.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

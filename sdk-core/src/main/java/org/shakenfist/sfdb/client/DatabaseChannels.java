@@ -20,7 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
-import org.shakenfist.sfdb.client.internal.ResolverOptions;
+import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
 import org.shakenfist.sfdb.client.internal.SfdbClientInterceptor;
 import org.shakenfist.sfdb.client.internal.ServiceConfigs;
 import org.shakenfist.sfdb.client.internal.SfdbTargets;
@@ -90,7 +90,7 @@ public final class DatabaseChannels {
           .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveWithoutCalls(config.keepAliveWithoutCalls());
     }
-    builder.setNameResolverArg(ResolverOptions.KEY, new ResolverOptions(ServiceConfigs.forConfig(config)))
+    builder.setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(ServiceConfigs.forConfig(config)))
         .maxInboundMessageSize(config.maxInboundMessageSize())
         .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting,
             config.hostsString()))

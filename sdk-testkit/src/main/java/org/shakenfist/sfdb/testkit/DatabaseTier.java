@@ -90,9 +90,9 @@ public final class DatabaseTier implements AutoCloseable {
 
   /**
    * A channel configuration for this tier (hosts and transport set), to adjust before building, e.g.
-   * {@code DatabaseChannels.fromConfig(tier.channelConfig().loadBalancingPolicy("pick_first").build())}.
+   * {@code DatabaseChannels.fromConfig(tier.channelConfigBuilder().loadBalancingPolicy("pick_first").build())}.
    */
-  public DatabaseChannelConfig.Builder channelConfig() {
+  public DatabaseChannelConfig.Builder channelConfigBuilder() {
     List<GatewayHost> hosts = instances.stream().map(FakeDatabaseInstance::gatewayHost).toList();
     return DatabaseChannelConfig.builder().hosts(hosts).transport(transport);
   }
@@ -100,7 +100,7 @@ public final class DatabaseTier implements AutoCloseable {
   /** The tier's shared channel (default settings), built on first use and closed with the tier. */
   public synchronized DatabaseChannel channel() {
     if (channel == null) {
-      channel = DatabaseChannels.fromConfig(channelConfig().build());
+      channel = DatabaseChannels.fromConfig(channelConfigBuilder().build());
     }
     return channel;
   }

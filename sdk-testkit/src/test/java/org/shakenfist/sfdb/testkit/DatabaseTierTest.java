@@ -29,7 +29,7 @@ class DatabaseTierTest {
 
   /** A channel to one instance only. */
   private static DatabaseChannel only(DatabaseTier tier, int i) {
-    return DatabaseChannels.fromConfig(tier.channelConfig().hosts(List.of(tier.instance(i).gatewayHost())).build());
+    return DatabaseChannels.fromConfig(tier.channelConfigBuilder().hosts(List.of(tier.instance(i).gatewayHost())).build());
   }
 
   @Test
@@ -67,8 +67,8 @@ class DatabaseTierTest {
   @Test
   void countersAreServedOnMetricsEndpointInPrometheusFormat() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(1);
-        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("net").build());
-        DatabaseChannel unlisted = DatabaseChannels.fromConfig(tier.channelConfig().callerDaemon("sf-net").build())) {
+        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().callerDaemon("net").build());
+        DatabaseChannel unlisted = DatabaseChannels.fromConfig(tier.channelConfigBuilder().callerDaemon("sf-net").build())) {
       var stub = DatabaseServiceGrpc.newBlockingStub(ch);
       for (int i = 0; i < 2; i++) {
         stub.getClusterConfig(CC);

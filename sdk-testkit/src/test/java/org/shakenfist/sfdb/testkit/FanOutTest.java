@@ -37,7 +37,7 @@ class FanOutTest {
   @Test
   void failsWhenTheChannelUsesPickFirst() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(3);
-        DatabaseChannel pickFirst = DatabaseChannels.fromConfig(tier.channelConfig().loadBalancingPolicy("pick_first").build())) {
+        DatabaseChannel pickFirst = DatabaseChannels.fromConfig(tier.channelConfigBuilder().loadBalancingPolicy("pick_first").build())) {
       var stub = DatabaseServiceGrpc.newBlockingStub(pickFirst);
       FanOut check = FanOut.of(tier).withCall(() -> stub.getClusterConfig(CC));
       AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> assertFansOut(check));

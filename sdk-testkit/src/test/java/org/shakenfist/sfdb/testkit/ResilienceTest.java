@@ -39,7 +39,7 @@ class ResilienceTest {
   }
 
   private static DatabaseChannel retrying(DatabaseTier tier, SimpleMeterRegistry registry) {
-    return DatabaseChannels.fromConfig(tier.channelConfig().retryMethods(SERVICE).meterRegistry(registry).build());
+    return DatabaseChannels.fromConfig(tier.channelConfigBuilder().retryMethods(SERVICE).meterRegistry(registry).build());
   }
 
   private static void awaitTraffic(DatabaseChannel ch, FakeDatabaseInstance instance, Duration timeout) {
@@ -98,7 +98,7 @@ class ResilienceTest {
   @Test
   void killMidLoadLosesNoIdempotentCall() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig()
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder()
         .retryMethods(SERVICE).retryStatusCodes(Status.Code.UNAVAILABLE, Status.Code.UNKNOWN)
         .meterRegistry(registry).build())) {
       ch.awaitReady(3, Duration.ofSeconds(20));
@@ -140,7 +140,7 @@ class ResilienceTest {
 
   @Test
   void restartedInstanceGetsTrafficBackWithinTheBackoffCap() throws Exception {
-    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
       ch.awaitReady(3, Duration.ofSeconds(20));
       FakeDatabaseInstance instance = tier.instance(0);
       instance.kill();
@@ -163,7 +163,7 @@ class ResilienceTest {
 
   @Test
   void notServingInstanceIsEjectedQuickly() throws Exception {
-    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
       ch.awaitReady(3, Duration.ofSeconds(20));
       FakeDatabaseInstance sick = tier.instance(2);
       var stub = DatabaseServiceGrpc.newBlockingStub(ch);
@@ -187,7 +187,7 @@ class ResilienceTest {
 
   @Test
   void allInstancesDownFailsFastNamingTheHostsAndWaitForReadyWaits() throws Exception {
-    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
       ch.awaitReady(2, Duration.ofSeconds(20));
       tier.instances().forEach(FakeDatabaseInstance::kill);
       var stub = DatabaseServiceGrpc.newBlockingStub(ch);
@@ -273,7 +273,7 @@ class ResilienceTest {
 
   @Test
   void drainedInstanceRefusesNothingInFlight() throws Exception {
-    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfig().build())) {
+    try (DatabaseTier tier = nettyTier(2); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
       ch.awaitReady(2, Duration.ofSeconds(20));
       FakeDatabaseInstance slow = tier.instance(0);
       slow.delay(Duration.ofMillis(800));

@@ -44,12 +44,12 @@ final class SfdbNameResolver extends NameResolver {
   private boolean resolving;
   private boolean shutdown;
 
-  SfdbNameResolver(List<GatewayHost> hosts, boolean inProcess, ResolverOptions options, Args args) {
+  SfdbNameResolver(List<GatewayHost> hosts, boolean inProcess, ResolverServiceConfig serviceConfig, Args args) {
     this.hosts = hosts;
     this.inProcess = inProcess;
     this.needsLookup = !inProcess && !hosts.stream().allMatch(GatewayHost::isIpLiteral);
     this.args = args;
-    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(options.serviceConfig());
+    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(serviceConfig.serviceConfig());
     Executor offload = args.getOffloadExecutor();
     this.executor = offload != null ? offload : DNS_EXECUTOR;
   }

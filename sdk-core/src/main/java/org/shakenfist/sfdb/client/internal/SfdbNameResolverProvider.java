@@ -56,12 +56,13 @@ public class SfdbNameResolverProvider extends NameResolverProvider {
 
   private NameResolver create(String path, NameResolver.Args args) {
     List<GatewayHost> hosts = SfdbTargets.hostsOfPath(path);
-    ResolverOptions options = args.getArg(ResolverOptions.KEY);
-    if (options == null) {
+    ResolverServiceConfig serviceConfig = args.getArg(ResolverServiceConfig.KEY);
+    if (serviceConfig == null) {
       // Used without the SDK (plain Grpc.newChannelBuilder("sfdb:///...")): default settings.
-      options = new ResolverOptions(ServiceConfigs.forConfig(DatabaseChannelConfig.builder().hosts(hosts).build()));
+      serviceConfig = new ResolverServiceConfig(
+          ServiceConfigs.forConfig(DatabaseChannelConfig.builder().hosts(hosts).build()));
     }
-    return new SfdbNameResolver(hosts, inProcess(), options, args);
+    return new SfdbNameResolver(hosts, inProcess(), serviceConfig, args);
   }
 
   /** Whether host names are in-process server names rather than network hosts. */
