@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
 import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
@@ -33,8 +34,10 @@ public final class GatewayServer {
   public static void main(String[] args) throws InterruptedException {
     Map<String, String> env = System.getenv();
     String bind = env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_BIND", "0.0.0.0");
-    int port = Integer.parseInt(env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_PORT", "13005"));
-    int metricsPort = Integer.parseInt(env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT", "13006"));
+    int port = Integer.parseInt(env.getOrDefault(DatabaseChannelConfig.ENV_PORT,
+        String.valueOf(DatabaseChannelConfig.DEFAULT_PORT)));
+    int metricsPort = Integer.parseInt(env.getOrDefault(DatabaseChannelConfig.ENV_METRICS_PORT,
+        String.valueOf(DatabaseChannelConfig.DEFAULT_METRICS_PORT)));
     Duration grace = Duration.ofSeconds(10);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {

@@ -228,13 +228,11 @@ public final class TierCheck {
     }
 
     private static Duration duration(String v) {
-      var m = java.util.regex.Pattern.compile("([0-9]{1,6})(ms|s|m)?").matcher(v);
-      if (!m.matches()) {
+      try {
+        return DatabaseChannelConfig.parseDuration("--timeout", v); // the same syntax as the variables
+      } catch (DatabaseConfigException e) {
         throw new IllegalArgumentException("--timeout must look like 500ms, 30s or 2m, got \"" + v + "\"");
       }
-      long n = Long.parseLong(m.group(1));
-      return "ms".equals(m.group(2)) ? Duration.ofMillis(n)
-          : "m".equals(m.group(2)) ? Duration.ofMinutes(n) : Duration.ofSeconds(n);
     }
   }
 }

@@ -113,18 +113,15 @@ final class ConfigEnvironment {
     if (value == null) {
       return;
     }
-    Duration d = parseDuration(value);
-    if (d == null) {
-      throw new DatabaseConfigException(variable, value, "expected a duration such as 500ms, 10s or 2m");
-    }
+    Duration d = parseDuration(variable, value);
     set(variable, value, () -> setter.accept(d), List.of());
   }
 
-  /** {@code 500ms}, {@code 10s}, {@code 2m} or a bare number of seconds; null when it is none of those. */
-  static Duration parseDuration(String value) {
+  /** {@code 500ms}, {@code 10s}, {@code 2m} or a bare number of seconds. */
+  static Duration parseDuration(String name, String value) {
     Matcher m = DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      return null;
+      throw new DatabaseConfigException(name, value, "expected a duration such as 500ms, 10s or 2m");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2) == null ? "s" : m.group(2)) {

@@ -165,6 +165,17 @@ public final class DatabaseChannelConfig {
     return builder().env(env).build();
   }
 
+  /**
+   * Parses the duration syntax of every {@code SHAKENFIST_*} duration variable: {@code 500ms}, {@code 10s},
+   * {@code 2m} or a bare number of seconds, e.g. {@code parseDuration("--timeout", "30s")}.
+   *
+   * @param name what to name in the error (a variable, an option)
+   * @throws DatabaseConfigException naming {@code name} when {@code value} is not a duration
+   */
+  public static Duration parseDuration(String name, String value) {
+    return ConfigEnvironment.parseDuration(name, value);
+  }
+
   /** A builder holding this configuration, to derive a variant. */
   public Builder toBuilder() {
     return new Builder(new DatabaseChannelConfig(this));

@@ -44,10 +44,18 @@ public record GatewayHost(String host, int port) {
     return InetAddresses.isInetAddress(host);
   }
 
+  /**
+   * The host as it stands in a URI or before {@code :port}: {@code [fd00::1]} for an IPv6 literal, the host
+   * itself otherwise, e.g. {@code URI.create("http://" + h.uriHost() + ":13006/metrics")}.
+   */
+  public String uriHost() {
+    return isIpv6Literal() ? "[" + host + "]" : host;
+  }
+
   /** Canonical {@code host:port} form, with brackets around IPv6 literals. */
   @Override
   public String toString() {
-    return (isIpv6Literal() ? "[" + host + "]" : host) + ":" + port;
+    return uriHost() + ":" + port;
   }
 
   private static final Pattern LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");

@@ -1,5 +1,7 @@
 package org.shakenfist.sfdb.client;
 
+import static org.awaitility.Awaitility.await;
+
 import io.grpc.BindableService;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
@@ -20,6 +22,7 @@ import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -93,13 +96,10 @@ final class TestTier implements AutoCloseable {
     }, "every serving instance served a call");
   }
 
+  /** The core tests' one way to wait (Awaitility; conditions that make calls are polled back to back). */
   static void waitFor(BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what);
-      }
-    }
+    await(what).atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+        .until(condition::getAsBoolean);
   }
 
   @Override

@@ -71,7 +71,7 @@ public interface CounterSource {
   static CounterSource prometheus(List<GatewayHost> hosts, int metricsPort) {
     Map<String, URI> uris = new LinkedHashMap<>();
     for (GatewayHost h : hosts) {
-      uris.put(h.toString(), URI.create("http://" + (h.isIpv6Literal() ? "[" + h.host() + "]" : h.host()) + ":"
+      uris.put(h.toString(), URI.create("http://" + h.uriHost() + ":"
           + metricsPort + "/metrics"));
     }
     return prometheus(uris);

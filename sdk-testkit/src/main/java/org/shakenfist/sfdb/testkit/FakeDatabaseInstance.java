@@ -182,8 +182,8 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     if (!metricsHttp) {
       return null;
     }
-    String host = transport == Transport.IN_PROCESS ? "127.0.0.1" : gatewayHost().host();
-    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + metricsPort + "/metrics");
+    String host = transport == Transport.IN_PROCESS ? "127.0.0.1" : gatewayHost().uriHost();
+    return URI.create("http://" + host + ":" + metricsPort + "/metrics");
   }
 
   public boolean isRunning() {

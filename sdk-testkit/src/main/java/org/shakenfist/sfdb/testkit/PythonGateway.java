@@ -228,7 +228,7 @@ public final class PythonGateway implements AutoCloseable {
 
   /** {@code http://<bind>:<metricsPort>/metrics}. */
   public URI metricsUri() {
-    return URI.create("http://" + options.bind + ":" + metricsPort + "/metrics");
+    return URI.create("http://" + gatewayHost().uriHost() + ":" + metricsPort + "/metrics");
   }
 
   /** True while the process runs. */

@@ -1,9 +1,7 @@
 package org.shakenfist.sfdb.client.internal;
 
 import com.google.common.net.InetAddresses;
-import io.grpc.Attributes;
 import io.grpc.ClientStreamTracer;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -108,22 +106,16 @@ public final class EndpointAccounting {
     }
   }
 
-  private final class Tracer extends ClientStreamTracer {
+  private final class Tracer extends HealthChecks.RemoteAddressTracer {
     private final String method;
-    private volatile SocketAddress remote;
 
     Tracer(String method) {
       this.method = method;
     }
 
     @Override
-    public void streamCreated(Attributes transportAttrs, Metadata headers) {
-      remote = transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    }
-
-    @Override
     public void streamClosed(Status status) {
-      record(remote, method, status.getCode());
+      record(remote(), method, status.getCode());
     }
   }
 }

@@ -9,11 +9,11 @@ import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.Status;
 import io.grpc.SynchronizationContext;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import io.grpc.util.ForwardingLoadBalancer;
 import io.grpc.util.ForwardingLoadBalancerHelper;
 import io.grpc.util.ForwardingSubchannel;
 import java.util.LinkedHashSet;
@@ -31,9 +31,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The wrapper sits between round_robin and grpc's subchannels and only changes the state round_robin
  * sees (READY → TRANSIENT_FAILURE while unhealthy); connection management stays grpc's.
  */
-final class PollHealthLoadBalancer extends LoadBalancer {
-  private static final HealthCheckRequest ALL = HealthCheckRequest.newBuilder().setService("").build();
-
+final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   private final Helper helper;
   private final SynchronizationContext syncContext;
   private final LoadBalancer child;
@@ -62,6 +60,11 @@ final class PollHealthLoadBalancer extends LoadBalancer {
   }
 
   @Override
+  protected LoadBalancer delegate() {
+    return child;
+  }
+
+  @Override
   public Status acceptResolvedAddresses(ResolvedAddresses resolved) {
     if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthLoadBalancerProvider.Config c) {
       config = c;
@@ -70,22 +73,12 @@ final class PollHealthLoadBalancer extends LoadBalancer {
   }
 
   @Override
-  public void handleNameResolutionError(Status error) {
-    child.handleNameResolutionError(error);
-  }
-
-  @Override
-  public void requestConnection() {
-    child.requestConnection();
-  }
-
-  @Override
   public void shutdown() {
     for (PolledSubchannel s : subchannels) {
       s.stopPolling();
     }
     subchannels.clear();
-    child.shutdown();
+    super.shutdown();
   }
 
   private void updatePanic() {
@@ -192,7 +185,8 @@ final class PollHealthLoadBalancer extends LoadBalancer {
         return;
       }
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
-      ClientCalls.asyncUnaryCall(delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options), ALL,
+      ClientCalls.asyncUnaryCall(delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options),
+          HealthChecks.ALL_SERVICES,
           new StreamObserver<>() {
             @Override
             public void onNext(HealthCheckResponse r) {
@@ -213,8 +207,7 @@ final class PollHealthLoadBalancer extends LoadBalancer {
                   }
                   onResult(gen, true, true, "no health service");
                 } else {
-                  onResult(gen, false, false, s.getCode() + (s.getDescription() == null ? "" : ": "
-                      + s.getDescription()));
+                  onResult(gen, false, false, HealthChecks.describe(s));
                 }
               });
             }

@@ -3,20 +3,16 @@ package org.shakenfist.sfdb.client.internal;
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
-import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.ClientStreamTracer;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCalls;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -33,7 +29,6 @@ import org.shakenfist.sfdb.client.GatewayHost;
  * one direct probe per instance (on channels from {@code direct}) for the message.
  */
 public final class ReadinessProbe {
-  private static final HealthCheckRequest ALL = HealthCheckRequest.newBuilder().setService("").build();
   private static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
 
   private ReadinessProbe() {}
@@ -88,28 +83,24 @@ public final class ReadinessProbe {
       if (left <= 0) {
         return null;
       }
-      AtomicReference<SocketAddress> remote = new AtomicReference<>();
+      HealthChecks.RemoteAddressTracer tracer = new HealthChecks.RemoteAddressTracer();
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
           .withStreamTracerFactory(new ClientStreamTracer.Factory() {
             @Override
             public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
-              return new ClientStreamTracer() {
-                @Override
-                public void streamCreated(Attributes transportAttrs, Metadata h) {
-                  remote.set(transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-                }
-              };
+              return tracer;
             }
           });
       try {
-        HealthCheckResponse r = ClientCalls.blockingUnaryCall(channel, HealthGrpc.getCheckMethod(), options, ALL);
-        if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING && remote.get() != null) {
-          serving.add(EndpointAccounting.endpointName(remote.get()));
+        HealthCheckResponse r = ClientCalls.blockingUnaryCall(channel, HealthGrpc.getCheckMethod(), options,
+            HealthChecks.ALL_SERVICES);
+        if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING && tracer.remote() != null) {
+          serving.add(EndpointAccounting.endpointName(tracer.remote()));
         }
       } catch (StatusRuntimeException e) {
         // UNIMPLEMENTED: no health service; grpc's health checking treats such a server as healthy too.
-        if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED && remote.get() != null) {
-          serving.add(EndpointAccounting.endpointName(remote.get()));
+        if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED && tracer.remote() != null) {
+          serving.add(EndpointAccounting.endpointName(tracer.remote()));
         }
       }
     }
@@ -125,12 +116,12 @@ public final class ReadinessProbe {
       try {
         HealthCheckResponse r = HealthGrpc.newBlockingStub(probe)
             .withDeadlineAfter(PROBE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-            .check(ALL);
+            .check(HealthChecks.ALL_SERVICES);
         state = r.getStatus().name();
       } catch (StatusRuntimeException e) {
         Status s = e.getStatus();
         state = s.getCode() == Status.Code.UNIMPLEMENTED ? "no health service (UNIMPLEMENTED)"
-            : "unreachable (" + s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()) + ")";
+            : "unreachable (" + HealthChecks.describe(s) + ")";
       } finally {
         probe.shutdownNow();
       }
