@@ -1,25 +1,5 @@
 package org.shakenfist.sfdb.client;
 
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_CALLER_DAEMON;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_DEADLINE;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_HEALTH_CHECK;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_HEALTH_POLL_FAILURES;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_HEALTH_POLL_INTERVAL;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_HEALTH_POLL_TIMEOUT;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_HOSTS;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_KEEPALIVE_TIME;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_KEEPALIVE_TIMEOUT;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_KEEPALIVE_WITHOUT_CALLS;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_MAX_RECEIVE_MESSAGE_BYTES;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_METRICS_PORT;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_NODE_NAME;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_OUTLIER_DETECTION;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_PORT;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_RECONNECT_BACKOFF_MAX;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_RETRY_MAX_ATTEMPTS;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_RETRY_METHODS;
-import static org.shakenfist.sfdb.client.DatabaseChannelConfig.ENV_RETRY_STATUS_CODES;
-
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,54 +12,45 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the {@code SHAKENFIST_*} variables into a {@link DatabaseChannelConfig.Builder}: the value syntax
+ * Reads {@code SHAKENFIST_*} variables for the builder's table in {@code DatabaseChannelConfig.Builder.env}:
+ * the value syntax
  * (durations, whole numbers, booleans, comma-separated lists via {@link CommaList}) is parsed here, the range and consistency
  * checks stay with the builder's setters, and any problem is reported naming the variable.
  */
 final class ConfigEnvironment {
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
 
-  private ConfigEnvironment() {}
+    private final Map<String, String> env;
 
-  static void apply(Map<String, String> env, DatabaseChannelConfig.Builder b) {
-    whole(env, ENV_PORT, b::port);
-    whole(env, ENV_METRICS_PORT, b::metricsPort);
-    if (env.containsKey(ENV_HOSTS) || b.hostsUnset()) {
-      b.hostsText(ENV_HOSTS, env.get(ENV_HOSTS));
-    }
-    text(env, ENV_HEALTH_CHECK, v -> b.healthCheck(HealthCheckMode.fromEnv(ENV_HEALTH_CHECK, v)));
-    duration(env, ENV_HEALTH_POLL_INTERVAL, b::healthPollInterval);
-    duration(env, ENV_HEALTH_POLL_TIMEOUT, b::healthPollTimeout);
-    whole(env, ENV_HEALTH_POLL_FAILURES, b::healthPollFailures);
-    bool(env, ENV_OUTLIER_DETECTION, b::outlierDetection);
-    duration(env, ENV_KEEPALIVE_TIME, b::keepAliveTime);
-    duration(env, ENV_KEEPALIVE_TIMEOUT, b::keepAliveTimeout);
-    bool(env, ENV_KEEPALIVE_WITHOUT_CALLS, b::keepAliveWithoutCalls);
-    whole(env, ENV_MAX_RECEIVE_MESSAGE_BYTES, b::maxInboundMessageSize);
-    duration(env, ENV_RECONNECT_BACKOFF_MAX, b::reconnectBackoffMax);
-    duration(env, ENV_DEADLINE, b::deadline);
-    list(env, ENV_RETRY_METHODS, (item, variable, position) -> item, b::retryMethods);
-    whole(env, ENV_RETRY_MAX_ATTEMPTS, b::retryMaxAttempts);
-    list(env, ENV_RETRY_STATUS_CODES, ConfigEnvironment::statusCode, b::retryStatusCodes);
-    nonBlank(env, ENV_CALLER_DAEMON, b::callerDaemon);
-    nonBlank(env, ENV_NODE_NAME, b::callerNode);
+  ConfigEnvironment(Map<String, String> env) {
+    this.env = env;
   }
 
-  private static void text(Map<String, String> env, String variable, Consumer<String> setter) {
+  /** Whether {@code variable} is set at all. */
+  boolean has(String variable) {
+    return env.containsKey(variable);
+  }
+
+  /** The raw value, or null. */
+  String get(String variable) {
+    return env.get(variable);
+  }
+
+  void text(String variable, Consumer<String> setter) {
     String value = env.get(variable);
     if (value != null) {
       set(variable, value, () -> setter.accept(value), List.of());
     }
   }
 
-  private static void nonBlank(Map<String, String> env, String variable, Consumer<String> setter) {
+  void nonBlank(String variable, Consumer<String> setter) {
     String value = env.get(variable);
     if (value != null && !value.isBlank()) {
       set(variable, value, () -> setter.accept(value), List.of());
     }
   }
 
-  private static void whole(Map<String, String> env, String variable, IntConsumer setter) {
+  void whole(String variable, IntConsumer setter) {
     String value = env.get(variable);
     if (value == null) {
       return;
@@ -95,7 +66,7 @@ final class ConfigEnvironment {
     set(variable, value, () -> setter.accept(checked), List.of());
   }
 
-  private static void bool(Map<String, String> env, String variable, Consumer<Boolean> setter) {
+  void bool(String variable, Consumer<Boolean> setter) {
     String value = env.get(variable);
     if (value == null) {
       return;
@@ -108,7 +79,7 @@ final class ConfigEnvironment {
     set(variable, value, () -> setter.accept(b), List.of());
   }
 
-  private static void duration(Map<String, String> env, String variable, Consumer<Duration> setter) {
+  void duration(String variable, Consumer<Duration> setter) {
     String value = env.get(variable);
     if (value == null) {
       return;
@@ -132,8 +103,7 @@ final class ConfigEnvironment {
   }
 
   /** A comma-separated list: each item parsed, the whole list handed to the setter. */
-  private static <T> void list(Map<String, String> env, String variable, ItemParser<T> parse,
-      Consumer<List<T>> setter) {
+  <T> void list(String variable, ItemParser<T> parse, Consumer<List<T>> setter) {
     String value = env.get(variable);
     if (value == null) {
       return;
@@ -147,7 +117,7 @@ final class ConfigEnvironment {
     set(variable, value, () -> setter.accept(items), positions);
   }
 
-  private static Status.Code statusCode(String item, String variable, int position) {
+  static Status.Code statusCode(String item, String variable, int position) {
     try {
       return Status.Code.valueOf(item.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
@@ -173,7 +143,7 @@ final class ConfigEnvironment {
   }
 
   @FunctionalInterface
-  private interface ItemParser<T> {
+  interface ItemParser<T> {
     T parse(String item, String variable, int position);
   }
 }

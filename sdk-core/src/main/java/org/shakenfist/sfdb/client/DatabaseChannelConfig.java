@@ -353,7 +353,7 @@ public final class DatabaseChannelConfig {
     }
 
     /** The host list read from {@code variable} (named in errors); parsed by {@link #build()}. */
-    Builder hostsText(String variable, String value) {
+    private Builder hostsText(String variable, String value) {
       hostsValue = value;
       hostsVariable = variable;
       draft.hosts = null;
@@ -361,7 +361,7 @@ public final class DatabaseChannelConfig {
     }
 
     /** True when no host list was given yet. */
-    boolean hostsUnset() {
+    private boolean hostsUnset() {
       return draft.hosts == null && hostsValue == null;
     }
 
@@ -555,7 +555,28 @@ public final class DatabaseChannelConfig {
      * @throws DatabaseConfigException naming the first bad variable
      */
     public Builder env(Map<String, String> env) {
-      ConfigEnvironment.apply(env, this);
+      ConfigEnvironment e = new ConfigEnvironment(env);
+      e.whole(ENV_PORT, this::port);
+      e.whole(ENV_METRICS_PORT, this::metricsPort);
+      if (e.has(ENV_HOSTS) || hostsUnset()) {
+        hostsText(ENV_HOSTS, e.get(ENV_HOSTS));
+      }
+      e.text(ENV_HEALTH_CHECK, v -> healthCheck(HealthCheckMode.fromEnv(ENV_HEALTH_CHECK, v)));
+      e.duration(ENV_HEALTH_POLL_INTERVAL, this::healthPollInterval);
+      e.duration(ENV_HEALTH_POLL_TIMEOUT, this::healthPollTimeout);
+      e.whole(ENV_HEALTH_POLL_FAILURES, this::healthPollFailures);
+      e.bool(ENV_OUTLIER_DETECTION, this::outlierDetection);
+      e.duration(ENV_KEEPALIVE_TIME, this::keepAliveTime);
+      e.duration(ENV_KEEPALIVE_TIMEOUT, this::keepAliveTimeout);
+      e.bool(ENV_KEEPALIVE_WITHOUT_CALLS, this::keepAliveWithoutCalls);
+      e.whole(ENV_MAX_RECEIVE_MESSAGE_BYTES, this::maxInboundMessageSize);
+      e.duration(ENV_RECONNECT_BACKOFF_MAX, this::reconnectBackoffMax);
+      e.duration(ENV_DEADLINE, this::deadline);
+      e.list(ENV_RETRY_METHODS, (item, variable, position) -> item, this::retryMethods);
+      e.whole(ENV_RETRY_MAX_ATTEMPTS, this::retryMaxAttempts);
+      e.list(ENV_RETRY_STATUS_CODES, ConfigEnvironment::statusCode, this::retryStatusCodes);
+      e.nonBlank(ENV_CALLER_DAEMON, this::callerDaemon);
+      e.nonBlank(ENV_NODE_NAME, this::callerNode);
       return this;
     }
 

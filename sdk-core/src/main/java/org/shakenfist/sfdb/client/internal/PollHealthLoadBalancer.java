@@ -37,7 +37,7 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   private final LoadBalancer child;
   private final Object childConfig;
   private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
-  private PollHealthLoadBalancerProvider.Config config; // from the service config, before any subchannel exists
+  private PollHealthConfig config; // from the service config, before any subchannel exists
   private boolean panic;
   private boolean warnedUnimplemented;
 
@@ -66,7 +66,7 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
 
   @Override
   public Status acceptResolvedAddresses(ResolvedAddresses resolved) {
-    if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthLoadBalancerProvider.Config c) {
+    if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthConfig c) {
       config = c;
     }
     return child.acceptResolvedAddresses(resolved.toBuilder().setLoadBalancingPolicyConfig(childConfig).build());

@@ -16,9 +16,6 @@ import java.util.Map;
 public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
   public static final String POLICY = "sfdb_poll_health";
 
-  /** Parsed policy config (every field required: the defaults live in DatabaseChannelConfig only). */
-  record Config(Duration interval, Duration timeout, int failures) {}
-
   @Override
   public boolean isAvailable() {
     return true;
@@ -48,7 +45,7 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
       if (interval <= 0 || timeout <= 0 || failures < 1) {
         return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw));
       }
-      return ConfigOrError.fromConfig(new Config(Duration.ofMillis(interval), Duration.ofMillis(timeout), (int) failures));
+      return ConfigOrError.fromConfig(new PollHealthConfig(Duration.ofMillis(interval), Duration.ofMillis(timeout), (int) failures));
     } catch (RuntimeException e) {
       return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw).withCause(e));
     }

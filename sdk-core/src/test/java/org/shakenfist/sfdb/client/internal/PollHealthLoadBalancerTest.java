@@ -46,8 +46,8 @@ import org.junit.jupiter.api.Test;
  */
 class PollHealthLoadBalancerTest {
   private static final Duration INTERVAL = Duration.ofSeconds(2);
-  private static final PollHealthLoadBalancerProvider.Config CONFIG =
-      new PollHealthLoadBalancerProvider.Config(INTERVAL, Duration.ofSeconds(1), 3);
+  private static final PollHealthConfig CONFIG =
+      new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3);
 
   private final SynchronizationContext sync = new SynchronizationContext((t, e) -> {
     throw new AssertionError(e);

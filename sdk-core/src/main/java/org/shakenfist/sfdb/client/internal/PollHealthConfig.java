@@ -1,0 +1,13 @@
+package org.shakenfist.sfdb.client.internal;
+
+import java.time.Duration;
+
+/**
+ * Parsed config of the {@code sfdb_poll_health} policy (every field required: the defaults live in
+ * {@code DatabaseChannelConfig} only).
+ *
+ * @param interval time between polls of one READY instance
+ * @param timeout deadline of one poll
+ * @param failures unanswered polls in a row that make an instance unhealthy
+ */
+record PollHealthConfig(Duration interval, Duration timeout, int failures) {}
