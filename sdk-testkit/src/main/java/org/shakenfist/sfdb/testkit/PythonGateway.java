@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.testkit;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,10 +18,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.GatewayHost;
@@ -52,6 +56,8 @@ public final class PythonGateway implements AutoCloseable {
   private static final String RESOURCE = "org/shakenfist/sfdb/testkit/python/sf_database_standin.py";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Object GENERATE_LOCK = new Object();
+  private static final ExecutorService READERS = Executors.newCachedThreadPool(
+      new ThreadFactoryBuilder().setNameFormat("python-gateway-stdout-%d").setDaemon(true).build());
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static volatile Path generated;
   private static volatile String probeResult;
@@ -179,7 +185,7 @@ public final class PythonGateway implements AutoCloseable {
       pb.environment().put("PYTHONUNBUFFERED", "1");
       Process p = pb.start();
       lines.clear();
-      Thread reader = new Thread(() -> {
+      READERS.execute(() -> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
           for (String line; (line = r.readLine()) != null; ) {
             lines.add(line);
@@ -187,16 +193,14 @@ public final class PythonGateway implements AutoCloseable {
         } catch (IOException e) {
           // the process went away
         }
-      }, "python-gateway-stdout");
-      reader.setDaemon(true);
-      reader.start();
+      });
       String ready = lines.poll(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       if (ready == null || !ready.startsWith("READY ")) {
         p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         throw new IllegalStateException("Python gateway stand-in did not start on " + options.bind + ":" + wantPort
             + " (" + (ready == null ? "no READY line within " + START_TIMEOUT : ready) + "); log: " + tail(log));
       }
-      Map<String, String> fields = new java.util.HashMap<>();
+      Map<String, String> fields = new HashMap<>();
       for (String kv : ready.substring("READY ".length()).split(" ")) {
         int eq = kv.indexOf('=');
         fields.put(kv.substring(0, eq), kv.substring(eq + 1));

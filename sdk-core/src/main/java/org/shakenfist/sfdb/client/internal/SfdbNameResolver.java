@@ -1,6 +1,7 @@
 package org.shakenfist.sfdb.client.internal;
 
 import com.google.common.net.InetAddresses;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.ChannelLogger.ChannelLogLevel;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
@@ -28,11 +29,8 @@ import org.shakenfist.sfdb.client.GatewayHosts;
  * fails or a health state flips), so a changed DNS answer is picked up then.
  */
 final class SfdbNameResolver extends NameResolver {
-  private static final ExecutorService DNS_EXECUTOR = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "sfdb-dns");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService DNS_EXECUTOR = Executors.newCachedThreadPool(
+      new ThreadFactoryBuilder().setNameFormat("sfdb-dns-%d").setDaemon(true).build());
 
   private final List<GatewayHost> hosts;
   private final boolean inProcess;
