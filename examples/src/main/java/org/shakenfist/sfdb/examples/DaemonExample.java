@@ -7,6 +7,7 @@ import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.proto.GetObjectStateRequest;
+import org.shakenfist.sfdb.proto.ObjectType;
 
 /**
  * A minimal daemon: one channel from the environment, shared for the life of the process.
@@ -30,7 +31,7 @@ public final class DaemonExample {
       for (int i = 0; i < 10; i++) {
         int entries = db.getClusterConfig(ClusterConfigRequest.getDefaultInstance()).getEntriesCount();
         boolean found = db.getObjectState(GetObjectStateRequest.newBuilder()
-            .setObjectType("instance").setObjectUuid("example").build()).getFound();
+            .setObjectType(ObjectType.OBJECT_TYPE_INSTANCE).setObjectUuid("example").build()).getFound();
         out.println("call " + i + ": " + entries + " config entries, example instance found=" + found);
       }
       out.println("calls per gateway endpoint: " + channel.callCounts());

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import io.grpc.StatusRuntimeException;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
@@ -40,12 +42,15 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 public final class DatabaseTier implements AutoCloseable {
   private final List<FakeDatabaseInstance> instances;
   private final SharedStore store;
+  private final Responses responses;
   private final Transport transport;
   private DatabaseChannel channel;
 
-  private DatabaseTier(List<FakeDatabaseInstance> instances, SharedStore store, Transport transport) {
+  private DatabaseTier(List<FakeDatabaseInstance> instances, SharedStore store, Responses responses,
+      Transport transport) {
     this.instances = List.copyOf(instances);
     this.store = store;
+    this.responses = responses;
     this.transport = transport;
   }
 
@@ -74,13 +79,76 @@ public final class DatabaseTier implements AutoCloseable {
     return store;
   }
 
+  /** Answers for the DatabaseService methods the fake does not implement, shared by every instance. */
+  public Responses responses() {
+    return responses;
+  }
+
+  /** The calls every instance holds, oldest first. */
+  public List<RecordedCall> recordedCalls() {
+    return instances.stream().flatMap(i -> i.recordedCalls().stream())
+        .sorted(Comparator.comparing(RecordedCall::at)).toList();
+  }
+
+  /**
+   * Waits until any instance holds a matching call; returns it.
+   *
+   * @throws TimeoutException listing the methods of the calls that were held
+   */
+  public RecordedCall awaitRecordedCall(Predicate<RecordedCall> match, Duration timeout)
+      throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      for (FakeDatabaseInstance i : instances) {
+        for (RecordedCall c : i.recordedCalls()) {
+          if (match.test(c)) {
+            return c;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("no matching call within " + timeout + "; held: "
+            + recordedCalls().stream().map(c -> c.instance() + ":" + c.rpc()).toList());
+      }
+      Thread.sleep(5);
+    }
+  }
+
   public Transport transport() {
     return transport;
   }
 
-  /** The instances as a {@code SHAKENFIST_MARIADB_GATEWAY_HOSTS} value (loopback addresses for network tiers). */
+  /**
+   * The instances, comma-separated in host-list syntax. For a {@link Transport#NETTY} tier these are loopback
+   * {@code host:port} items, a valid {@code SHAKENFIST_MARIADB_GATEWAY_HOSTS} value (see {@link #env()}). For an
+   * {@link Transport#IN_PROCESS} tier they are in-process server names, which only a channel built with
+   * {@code transport(Transport.IN_PROCESS)} reaches: use {@link #channelConfigBuilder()} for those.
+   */
   public String hostsString() {
     return GatewayHosts.render(instances.stream().map(FakeDatabaseInstance::gatewayHost).toList());
+  }
+
+  /**
+   * The environment a daemon would have for this tier, for {@code DatabaseChannels.fromEnv(tier.env())}:
+   * {@code SHAKENFIST_MARIADB_GATEWAY_HOSTS}, and {@code SHAKENFIST_MARIADB_GATEWAY_METRICS_PORT} when every
+   * instance serves metrics on the same port (instances on different loopback addresses).
+   *
+   * @throws IllegalStateException for an in-process tier, which no environment can name (use
+   *     {@link #channelConfigBuilder()})
+   */
+  public Map<String, String> env() {
+    if (transport == Transport.IN_PROCESS) {
+      throw new IllegalStateException("an in-process tier has no SHAKENFIST_MARIADB_GATEWAY_HOSTS value: its "
+          + "instances are in-process server names; build channels with tier.channelConfigBuilder(), or start the "
+          + "tier with transport(Transport.NETTY)");
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(DatabaseChannelConfig.ENV_HOSTS, hostsString());
+    List<Integer> metricsPorts = instances.stream().map(FakeDatabaseInstance::metricsPort).distinct().toList();
+    if (metricsPorts.size() == 1) {
+      env.put(DatabaseChannelConfig.ENV_METRICS_PORT, String.valueOf(metricsPorts.get(0)));
+    }
+    return Map.copyOf(env);
   }
 
   /** Every instance's {@code /metrics} URI. */
@@ -153,7 +221,10 @@ public final class DatabaseTier implements AutoCloseable {
     }
   }
 
-  /** Restarts stopped instances, sets every instance SERVING and clears faults (between tests). */
+  /**
+   * Restarts stopped instances, sets every instance SERVING, clears faults, recorded calls and programmed
+   * responses (between tests).
+   */
   public void reset() {
     for (FakeDatabaseInstance i : instances) {
       if (!i.isRunning()) {
@@ -161,7 +232,9 @@ public final class DatabaseTier implements AutoCloseable {
       }
       i.setServing(true);
       i.clearFaults();
+      i.clearRecordedCalls();
     }
+    responses.clear();
   }
 
   @Override
@@ -188,8 +261,18 @@ public final class DatabaseTier implements AutoCloseable {
     private boolean metricsHttp = true;
     private SharedStore store;
     private String namePrefix;
+    private int recordLimit = 10_000;
 
     private Builder() {}
+
+    /** How many received calls each instance holds for {@link FakeDatabaseInstance#recordedCalls()} (default 10 000; 0: none). */
+    public Builder recordLimit(int calls) {
+      if (calls < 0) {
+        throw new IllegalArgumentException("recordLimit must be >= 0, got " + calls);
+      }
+      this.recordLimit = calls;
+      return this;
+    }
 
     public Builder instances(int n) {
       if (n < 1) {
@@ -255,10 +338,11 @@ public final class DatabaseTier implements AutoCloseable {
             + " instances");
       }
       SharedStore shared = store != null ? store : new SharedStore();
+      Responses responses = new Responses();
       String prefix = namePrefix != null ? namePrefix : "sfdb-" + UUID.randomUUID().toString().substring(0, 8);
       List<FakeDatabaseInstance> created = new ArrayList<>();
       for (int i = 0; i < instances; i++) {
-        created.add(new FakeDatabaseInstance(prefix + "-" + i, shared, transport, bindAddress,
+        created.add(new FakeDatabaseInstance(prefix + "-" + i, shared, responses, recordLimit, transport, bindAddress,
             ports.isEmpty() ? 0 : ports.get(i), metricsPorts.isEmpty() ? 0 : metricsPorts.get(i), metricsHttp));
       }
       ExecutorService pool = Executors.newFixedThreadPool(instances);
@@ -279,7 +363,7 @@ public final class DatabaseTier implements AutoCloseable {
       } finally {
         pool.shutdown();
       }
-      return new DatabaseTier(created, shared, transport);
+      return new DatabaseTier(created, shared, responses, transport);
     }
   }
 }

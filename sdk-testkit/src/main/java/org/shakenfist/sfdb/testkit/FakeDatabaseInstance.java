@@ -1,6 +1,24 @@
 package org.shakenfist.sfdb.testkit;
 
 import com.sun.net.httpserver.HttpServer;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageLite;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.HandlerRegistry;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.StatusException;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -78,12 +96,19 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private volatile long delayNanos;
   private final AtomicInteger failRemaining = new AtomicInteger();
   private final AtomicLong healthWatchCalls = new AtomicLong();
+  private final Responses responses;
+  private final Fallback fallback = new Fallback();
+  private final int recordLimit;
+  private final ArrayDeque<RecordedCall> recorded = new ArrayDeque<>();
+  private long droppedRecords;
   private volatile Status failStatus = Status.UNAVAILABLE;
 
-  FakeDatabaseInstance(String name, SharedStore store, Transport transport, String bindHost, int port, int metricsPort,
-      boolean metricsHttp) {
+  FakeDatabaseInstance(String name, SharedStore store, Responses responses, int recordLimit, Transport transport,
+      String bindHost, int port, int metricsPort, boolean metricsHttp) {
     this.name = Objects.requireNonNull(name);
     this.store = Objects.requireNonNull(store);
+    this.responses = Objects.requireNonNull(responses);
+    this.recordLimit = recordLimit;
     this.transport = transport;
     this.bindHost = bindHost;
     this.port = port;
@@ -106,7 +131,8 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     var healthService = ServerInterceptors.intercept(health.getHealthService(), new WatchCounter());
     Server s;
     if (transport == Transport.IN_PROCESS) {
-      s = InProcessServerBuilder.forName(name).addService(service).addService(healthService).build();
+      s = InProcessServerBuilder.forName(name).addService(service).addService(healthService)
+          .fallbackHandlerRegistry(fallback).build();
     } else {
       // Own event loops per instance, so kill() can drop its sockets like a crashed process would.
       bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -120,6 +146,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
           .permitKeepAliveWithoutCalls(true)
           .addService(service)
           .addService(healthService)
+          .fallbackHandlerRegistry(fallback)
           .build();
     }
     s.start();
@@ -319,6 +346,80 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     return out;
   }
 
+  /** The calls this instance received and still holds (oldest first; at most the tier's record limit). */
+  public List<RecordedCall> recordedCalls() {
+    synchronized (recorded) {
+      return List.copyOf(recorded);
+    }
+  }
+
+  /** Like {@link #recordedCalls()}, and forgets them. */
+  public List<RecordedCall> takeRecordedCalls() {
+    synchronized (recorded) {
+      List<RecordedCall> out = List.copyOf(recorded);
+      recorded.clear();
+      return out;
+    }
+  }
+
+  /** Calls not held because the record limit was reached (the oldest are dropped first). */
+  public long droppedRecordedCalls() {
+    synchronized (recorded) {
+      return droppedRecords;
+    }
+  }
+
+  /**
+   * Waits for a held call that matches; returns the first one.
+   *
+   * @throws TimeoutException listing the methods of the calls that were held
+   */
+  public RecordedCall awaitRecordedCall(Predicate<RecordedCall> match, Duration timeout)
+      throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (recorded) {
+      while (true) {
+        for (RecordedCall c : recorded) {
+          if (match.test(c)) {
+            return c;
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException(name + ": no matching call within " + timeout + "; held: "
+              + recorded.stream().map(RecordedCall::rpc).toList());
+        }
+        TimeUnit.NANOSECONDS.timedWait(recorded, left);
+      }
+    }
+  }
+
+  void clearRecordedCalls() {
+    synchronized (recorded) {
+      recorded.clear();
+      droppedRecords = 0;
+    }
+  }
+
+  private void record(String method, Metadata headers, Object request) {
+    ByteString bytes = request instanceof MessageLite m ? m.toByteString()
+        : request instanceof byte[] b ? Responses.copy(b) : ByteString.EMPTY;
+    RecordedCall call = new RecordedCall(name, method, headers.get(CallerMetadata.CALLER_DAEMON),
+        headers.get(CallerMetadata.CALLER_NODE), Instant.now(), bytes, request instanceof Message m ? m : null);
+    synchronized (recorded) {
+      if (recordLimit <= 0) {
+        droppedRecords++;
+        return;
+      }
+      if (recorded.size() >= recordLimit) {
+        recorded.removeFirst();
+        droppedRecords++;
+      }
+      recorded.addLast(call);
+      recorded.notifyAll();
+    }
+  }
+
   /**
    * {@code grpc.health.v1.Health/Watch} calls this instance received since it was created (restarts
    * included): the real gateway deadlocks under Watch churn, so tests can require this to stay 0.
@@ -359,6 +460,57 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
   }
 
+  /**
+   * Serves every {@code shakenfist.protos.DatabaseService} method the fake does not implement, as raw bytes,
+   * from the tier's {@link Responses}; counted, faulted and recorded like the implemented ones.
+   */
+  private final class Fallback extends HandlerRegistry {
+    private final Map<String, ServerMethodDefinition<?, ?>> methods = new ConcurrentHashMap<>();
+
+    @Override
+    public ServerMethodDefinition<?, ?> lookupMethod(String fullMethodName, String authority) {
+      if (!fullMethodName.startsWith(Responses.SERVICE + "/")) {
+        return null;
+      }
+      return methods.computeIfAbsent(fullMethodName, this::define);
+    }
+
+    private ServerMethodDefinition<?, ?> define(String fullMethodName) {
+      MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder(RAW, RAW)
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(fullMethodName)
+          .build();
+      String rpc = raw.getBareMethodName();
+      ServerServiceDefinition definition = ServerServiceDefinition.builder(Responses.SERVICE)
+          .addMethod(raw, ServerCalls.asyncUnaryCall((byte[] request, StreamObserver<byte[]> out) -> {
+            try {
+              out.onNext(responses.respond(rpc, request));
+              out.onCompleted();
+            } catch (StatusException e) {
+              out.onError(e);
+            }
+          }))
+          .build();
+      return ServerInterceptors.intercept(definition, new CountingAndFaults()).getMethod(fullMethodName);
+    }
+  }
+
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("could not read a request").withCause(e).asRuntimeException();
+      }
+    }
+  };
+
   private final class WatchCounter implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -392,13 +544,23 @@ public final class FakeDatabaseInstance implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
+      String method = call.getMethodDescriptor().getFullMethodName();
+      ServerCall.Listener<Q> listener;
       if (failRemaining.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
         call.close(failStatus.withDescription(
             (failStatus.getDescription() == null ? "injected fault" : failStatus.getDescription()) + " at " + name),
             new Metadata());
-        return new ServerCall.Listener<>() {};
+        listener = new ServerCall.Listener<>() {};
+      } else {
+        listener = next.startCall(call, headers);
       }
-      return next.startCall(call, headers);
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+        @Override
+        public void onMessage(Q message) {
+          record(method, headers, message);
+          super.onMessage(message);
+        }
+      };
     }
   }
 }

@@ -39,8 +39,9 @@ public final class FanOut {
   private final int calls;
   private final double floor;
   private final IntConsumer progress;
+  private final int windows;
 
-  private FanOut(CounterSource source, Runnable call, int calls, double floor, IntConsumer progress) {
+  private FanOut(CounterSource source, Runnable call, int calls, double floor, IntConsumer progress, int windows) {
     this.source = Objects.requireNonNull(source, "source");
     this.call = Objects.requireNonNull(call, "call");
     if (calls < 1) {
@@ -49,9 +50,13 @@ public final class FanOut {
     if (!(floor >= 0 && floor < 1)) {
       throw new IllegalArgumentException("floor must be in [0, 1), got " + floor);
     }
+    if (windows < 1 || windows > calls) {
+      throw new IllegalArgumentException("windows must be in 1.." + calls + " (the calls), got " + windows);
+    }
     this.calls = calls;
     this.floor = floor;
     this.progress = progress;
+    this.windows = windows;
   }
 
   /** Check over a fake tier: in-process counters, {@code GetClusterConfig} through {@code tier.channel()}. */
@@ -62,27 +67,37 @@ public final class FanOut {
 
   /** Check over any counter source, driving {@code call} once per call. */
   public static FanOut of(CounterSource source, Runnable call) {
-    return new FanOut(source, call, DEFAULT_CALLS, DEFAULT_FLOOR, n -> { });
+    return new FanOut(source, call, DEFAULT_CALLS, DEFAULT_FLOOR, n -> { }, 1);
   }
 
   /** Number of serial calls to drive (default 100). */
   public FanOut withCalls(int k) {
-    return new FanOut(source, call, k, floor, progress);
+    return new FanOut(source, call, k, floor, progress, Math.min(windows, k));
   }
 
   /** Minimum share per instance (default 0.05). */
   public FanOut withFloor(double f) {
-    return new FanOut(source, call, calls, f, progress);
+    return new FanOut(source, call, calls, f, progress, windows);
   }
 
   /** The call to drive (e.g. through a pick_first channel, to see the check fail). */
   public FanOut withCall(Runnable c) {
-    return new FanOut(source, c, calls, floor, progress);
+    return new FanOut(source, c, calls, floor, progress, windows);
   }
 
   /** Told the number of calls done after each call (for a progress indicator). */
   public FanOut withProgress(IntConsumer p) {
-    return new FanOut(source, call, calls, floor, Objects.requireNonNull(p));
+    return new FanOut(source, call, calls, floor, Objects.requireNonNull(p), windows);
+  }
+
+  /**
+   * Windowed mode: the calls are split into {@code w} consecutive windows (counters read at every boundary)
+   * and every instance must serve at least one call in each window, besides the overall floor. It catches
+   * an instance that drops out mid-run, which a floor over the whole run misses (an instance that served the
+   * first half of 100 calls and then went NOT_SERVING still has 25 %). Default 1 (no windows).
+   */
+  public FanOut withWindows(int w) {
+    return new FanOut(source, call, calls, floor, progress, w);
   }
 
   /** Runs the check; never throws for a failing tier (see {@link FanOutResult#passed()}). */
@@ -92,21 +107,28 @@ public final class FanOut {
       return new FanOutResult(instances, Map.of(), Map.of(), Map.of(), 0, 0, null, floor,
           "requires N>=2 sf-database instances; saw N=" + instances.size(), List.of());
     }
-    CounterSource.Snapshot before = source.scrape();
+    List<CounterSource.Snapshot> marks = new ArrayList<>();
+    marks.add(source.scrape());
     int failed = 0;
     String firstError = null;
-    for (int i = 0; i < calls; i++) {
-      try {
-        call.run();
-      } catch (RuntimeException e) {
-        failed++;
-        if (firstError == null) {
-          firstError = e.toString();
+    int done = 0;
+    for (int w = 0; w < windows; w++) {
+      int end = (int) ((long) calls * (w + 1) / windows);
+      for (; done < end; done++) {
+        try {
+          call.run();
+        } catch (RuntimeException e) {
+          failed++;
+          if (firstError == null) {
+            firstError = e.toString();
+          }
         }
+        progress.accept(done + 1);
       }
-      progress.accept(i + 1);
+      marks.add(source.scrape());
     }
-    CounterSource.Snapshot after = source.scrape();
+    CounterSource.Snapshot before = marks.get(0);
+    CounterSource.Snapshot after = marks.get(windows);
 
     List<String> problems = new ArrayList<>();
     Map<String, Long> delta = new LinkedHashMap<>();
@@ -119,9 +141,7 @@ public final class FanOut {
         delta.put(instance, 0L);
         continue;
       }
-      long sb = before.served(instance);
-      long sa = after.served(instance);
-      delta.put(instance, sa >= sb ? sa - sb : sa); // a counter that went down means the instance restarted
+      delta.put(instance, served(before, after, instance));
     }
     long total = delta.values().stream().mapToLong(Long::longValue).sum();
     if (total == 0) {
@@ -135,8 +155,29 @@ public final class FanOut {
         }
       }
     }
+    for (int w = 0; w < windows && windows > 1; w++) {
+      for (String instance : instances) {
+        long d = served(marks.get(w), marks.get(w + 1), instance);
+        if (d == 0) {
+          long first = (long) calls * w / windows + 1;
+          long last = (long) calls * (w + 1) / windows;
+          problems.add(instance + " served 0 of the " + (last - first + 1) + " calls of window " + (w + 1) + " of "
+              + windows + " (calls " + first + "-" + last + ")");
+        }
+      }
+    }
     return new FanOutResult(instances, before.counters(), after.counters(), delta, calls, failed, firstError, floor,
         null, problems);
+  }
+
+  /** Calls served between two readings; -1 when either is unreadable; a counter that went down: restarted. */
+  private static long served(CounterSource.Snapshot from, CounterSource.Snapshot to, String instance) {
+    long a = from.served(instance);
+    long b = to.served(instance);
+    if (a < 0 || b < 0) {
+      return -1;
+    }
+    return b >= a ? b - a : b;
   }
 
   /**

@@ -142,12 +142,13 @@ public final class PythonGateway implements AutoCloseable {
       }
       Path d = Files.createTempDirectory("sfdb-python-gateway");
       copyResource("shakenfist/protos/database.proto", d.resolve("proto/shakenfist/protos/database.proto"));
+      copyResource("shakenfist/protos/shakenfist_enums.proto", d.resolve("proto/shakenfist/protos/shakenfist_enums.proto"));
       // generated under another file path: a "grpc/" package would clash with grpcio's own module
       copyResource("grpc/health/v1/health.proto", d.resolve("proto/standin_health/health.proto"));
       copyResource(RESOURCE, d.resolve("sf_database_standin.py"));
       Process p = new ProcessBuilder(python(), "-m", "grpc_tools.protoc", "-I" + d.resolve("proto"),
           "--python_out=" + d, "--grpc_python_out=" + d, "shakenfist/protos/database.proto",
-          "standin_health/health.proto")
+          "shakenfist/protos/shakenfist_enums.proto", "standin_health/health.proto")
           .directory(d.resolve("proto").toFile()).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -6,6 +6,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
+import org.shakenfist.sfdb.proto.NodeStaticData;
+import org.shakenfist.sfdb.proto.ObjectType;
 
 /**
  * The data behind a fake tier: one store shared by every instance, like the one MariaDB behind the real
@@ -22,6 +24,7 @@ public final class SharedStore {
   private final Map<String, String> clusterConfig = new ConcurrentHashMap<>();
   private final Map<String, ObjectState> objects = new ConcurrentHashMap<>();
   private final ConcurrentSkipListSet<String> namespaces = new ConcurrentSkipListSet<>();
+  private final Map<String, NodeStaticData> nodes = new ConcurrentHashMap<>();
 
   /** A store seeded with a little cluster config and the {@code system} namespace. */
   public SharedStore() {
@@ -39,18 +42,28 @@ public final class SharedStore {
     return new TreeMap<>(clusterConfig);
   }
 
-  public void setObjectState(String type, String uuid, ObjectState state) {
-    objects.put(type + "/" + uuid, state);
+  public void setObjectState(ObjectType type, String uuid, ObjectState state) {
+    objects.put(type.name() + "/" + uuid, state);
   }
 
-  public Optional<ObjectState> objectState(String type, String uuid) {
-    return Optional.ofNullable(objects.get(type + "/" + uuid));
+  public Optional<ObjectState> objectState(ObjectType type, String uuid) {
+    return Optional.ofNullable(objects.get(type.name() + "/" + uuid));
+  }
+
+  /** Adds or replaces a node's static data (what {@code GetNode} answers). */
+  public void putNode(NodeStaticData node) {
+    nodes.put(node.getUuid(), node);
+  }
+
+  public Optional<NodeStaticData> node(String uuid) {
+    return Optional.ofNullable(nodes.get(uuid));
   }
 
   public void addNamespace(String namespace) {
     namespaces.add(namespace);
   }
 
+  /** Namespace names, sorted (what {@code GetAllNamespaceNames} answers). */
   public List<String> namespaces() {
     return List.copyOf(namespaces);
   }

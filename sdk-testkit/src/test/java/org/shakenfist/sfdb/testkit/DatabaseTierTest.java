@@ -21,7 +21,12 @@ import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.proto.GetObjectStateRequest;
-import org.shakenfist.sfdb.proto.ListNamespacesRequest;
+import org.shakenfist.sfdb.proto.GetAllNamespaceNamesRequest;
+import org.shakenfist.sfdb.proto.GetNodeReply;
+import org.shakenfist.sfdb.proto.GetNodeRequest;
+import org.shakenfist.sfdb.proto.NodeStaticData;
+import org.shakenfist.sfdb.proto.ObjectType;
+import org.shakenfist.sfdb.proto.StatusReply;
 import org.shakenfist.sfdb.proto.SetObjectStateRequest;
 
 class DatabaseTierTest {
@@ -47,20 +52,25 @@ class DatabaseTierTest {
   @Test
   void instancesShareOneStore() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(2); DatabaseChannel a = only(tier, 0); DatabaseChannel b = only(tier, 1)) {
-      DatabaseServiceGrpc.newBlockingStub(a).setObjectState(SetObjectStateRequest.newBuilder()
-          .setObjectType("instance").setObjectUuid("u1").setStateValue("created").setUpdateTime(12.5).build());
+      StatusReply set = DatabaseServiceGrpc.newBlockingStub(a).setObjectState(SetObjectStateRequest.newBuilder()
+          .setObjectType(ObjectType.OBJECT_TYPE_INSTANCE).setObjectUuid("u1").setStateValue("created").setUpdateTime(12.5).build());
+      assertTrue(set.getSuccess(), set.toString());
       var reply = DatabaseServiceGrpc.newBlockingStub(b).getObjectState(
-          GetObjectStateRequest.newBuilder().setObjectType("instance").setObjectUuid("u1").build());
+          GetObjectStateRequest.newBuilder().setObjectType(ObjectType.OBJECT_TYPE_INSTANCE).setObjectUuid("u1").build());
       assertTrue(reply.getFound());
       assertEquals("created", reply.getStateValue());
       assertEquals(12.5, reply.getUpdateTime());
       assertFalse(DatabaseServiceGrpc.newBlockingStub(b).getObjectState(
-          GetObjectStateRequest.newBuilder().setObjectType("instance").setObjectUuid("nope").build()).getFound());
+          GetObjectStateRequest.newBuilder().setObjectType(ObjectType.OBJECT_TYPE_INSTANCE).setObjectUuid("nope").build()).getFound());
       tier.store().addNamespace("team-a");
-      assertEquals(List.of("system", "team-a"),
-          DatabaseServiceGrpc.newBlockingStub(a).listNamespaces(ListNamespacesRequest.getDefaultInstance()).getNamespacesList());
+      assertEquals(List.of("system", "team-a"), DatabaseServiceGrpc.newBlockingStub(a)
+          .getAllNamespaceNames(GetAllNamespaceNamesRequest.getDefaultInstance()).getNamesList());
+      tier.store().putNode(NodeStaticData.newBuilder().setUuid("n1").setFqdn("sf-1").setIp("10.0.0.1").setVersion(7).build());
+      GetNodeReply node = DatabaseServiceGrpc.newBlockingStub(b).getNode(GetNodeRequest.newBuilder().setUuid("n1").build());
+      assertTrue(node.getFound() && node.getNode().getVersion() == 7 && "sf-1".equals(node.getNode().getFqdn()), node.toString());
+      assertFalse(DatabaseServiceGrpc.newBlockingStub(b).getNode(GetNodeRequest.newBuilder().setUuid("n2").build()).getFound());
       assertEquals(2, tier.instance(0).requestCount());
-      assertEquals(2, tier.instance(1).requestCount());
+      assertEquals(4, tier.instance(1).requestCount());
     }
   }
 
@@ -74,7 +84,7 @@ class DatabaseTierTest {
         stub.getClusterConfig(CC);
       }
       DatabaseServiceGrpc.newBlockingStub(unlisted).getClusterConfig(CC);
-      stub.getObjectState(GetObjectStateRequest.newBuilder().setObjectType("x").setObjectUuid("y").build());
+      stub.getObjectState(GetObjectStateRequest.newBuilder().setObjectType(ObjectType.OBJECT_TYPE_NETWORK).setObjectUuid("y").build());
       URI uri = tier.instance(0).metricsUri();
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
           HttpResponse.BodyHandlers.ofString());

@@ -8,10 +8,12 @@ import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.proto.GetObjectStateReply;
 import org.shakenfist.sfdb.proto.GetObjectStateRequest;
-import org.shakenfist.sfdb.proto.ListNamespacesReply;
-import org.shakenfist.sfdb.proto.ListNamespacesRequest;
-import org.shakenfist.sfdb.proto.SetObjectStateReply;
+import org.shakenfist.sfdb.proto.GetAllNamespaceNamesReply;
+import org.shakenfist.sfdb.proto.GetAllNamespaceNamesRequest;
+import org.shakenfist.sfdb.proto.GetNodeReply;
+import org.shakenfist.sfdb.proto.GetNodeRequest;
 import org.shakenfist.sfdb.proto.SetObjectStateRequest;
+import org.shakenfist.sfdb.proto.StatusReply;
 import org.shakenfist.sfdb.testkit.SharedStore;
 
 /** The fake DatabaseService: answers from the tier's shared store. Counting and faults live in interceptors. */
@@ -42,16 +44,24 @@ public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServi
   }
 
   @Override
-  public void setObjectState(SetObjectStateRequest request, StreamObserver<SetObjectStateReply> out) {
+  public void setObjectState(SetObjectStateRequest request, StreamObserver<StatusReply> out) {
     store.setObjectState(request.getObjectType(), request.getObjectUuid(),
         new SharedStore.ObjectState(request.getStateValue(), request.getUpdateTime(), request.getMessage()));
-    out.onNext(SetObjectStateReply.newBuilder().setOk(true).build());
+    out.onNext(StatusReply.newBuilder().setSuccess(true).build());
     out.onCompleted();
   }
 
   @Override
-  public void listNamespaces(ListNamespacesRequest request, StreamObserver<ListNamespacesReply> out) {
-    out.onNext(ListNamespacesReply.newBuilder().addAllNamespaces(store.namespaces()).build());
+  public void getAllNamespaceNames(GetAllNamespaceNamesRequest request, StreamObserver<GetAllNamespaceNamesReply> out) {
+    out.onNext(GetAllNamespaceNamesReply.newBuilder().addAllNames(store.namespaces()).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getNode(GetNodeRequest request, StreamObserver<GetNodeReply> out) {
+    GetNodeReply.Builder reply = GetNodeReply.newBuilder();
+    store.node(request.getUuid()).ifPresent(n -> reply.setFound(true).setNode(n));
+    out.onNext(reply.build());
     out.onCompleted();
   }
 

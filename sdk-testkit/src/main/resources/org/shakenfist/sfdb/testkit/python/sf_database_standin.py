@@ -159,9 +159,9 @@ def make_database_handler(database_pb2, registry):
             with state_lock:
                 state[(request.object_type, request.object_uuid)] = (
                     request.state_value, request.update_time, request.message)
-            for field in ('success', 'ok'):
-                if field in reply_class.DESCRIPTOR.fields_by_name:
-                    setattr(reply, field, True)
+            reply.success = True
+        elif method.name == 'GetAllNamespaceNames':
+            reply.names.append('system')
         return reply
 
     def handler_for(method):
