@@ -491,9 +491,9 @@ public final class DatabaseChannelConfig {
     }
 
     /**
-     * Status codes retried for {@link #retryMethods} (default UNAVAILABLE, CANCELLED). grpc-java sometimes
-     * reports a connection that died under a call as {@code UNKNOWN: channel closed} (grpc-java #10120) where
-     * the Python client sees UNAVAILABLE; add UNKNOWN to retry those too.
+     * Status codes retried for {@link #retryMethods} (default UNAVAILABLE, CANCELLED). A connection that died
+     * under a call is reported as UNAVAILABLE (the SDK's transport corrects grpc-netty's
+     * {@code UNKNOWN: channel closed}, grpc-java #10120).
      */
     public Builder retryStatusCodes(Status.Code... codes) {
       return retryStatusCodes(List.of(codes));

@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
+import org.shakenfist.sfdb.client.internal.NettyTransport;
 import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
 import org.shakenfist.sfdb.client.internal.SfdbClientInterceptor;
 import org.shakenfist.sfdb.client.internal.ServiceConfigs;
@@ -85,7 +86,7 @@ public final class DatabaseChannels {
     if (config.transport() == Transport.IN_PROCESS) {
       builder = InProcessChannelBuilder.forTarget(target);
     } else {
-      builder = NettyChannelBuilder.forTarget(target, config.credentials())
+      builder = NettyTransport.configure(NettyChannelBuilder.forTarget(target, config.credentials()))
           .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveWithoutCalls(config.keepAliveWithoutCalls());
