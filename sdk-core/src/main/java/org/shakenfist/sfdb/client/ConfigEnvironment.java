@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.DoubleConsumer;
 import java.util.function.IntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,6 +65,20 @@ final class ConfigEnvironment {
     // out of int range: hand the setter a value its range check refuses, so its message is the one shown
     int checked = n == (int) n ? (int) n : Integer.MIN_VALUE;
     set(variable, value, () -> setter.accept(checked), List.of());
+  }
+
+  void decimal(String variable, DoubleConsumer setter) {
+    String value = env.get(variable);
+    if (value == null) {
+      return;
+    }
+    double d;
+    try {
+      d = Double.parseDouble(value.strip());
+    } catch (NumberFormatException e) {
+      throw new DatabaseConfigException(variable, value, "is not a number");
+    }
+    set(variable, value, () -> setter.accept(d), List.of());
   }
 
   void bool(String variable, Consumer<Boolean> setter) {

@@ -49,6 +49,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS}</td><td>(none: retries off)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS}</td><td>6</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE,CANCELLED</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS}</td><td>10 (0: no budget)</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO}</td><td>1</td></tr>
  *   <tr><td>{@code SHAKENFIST_CALLER_DAEMON}</td><td>unknown</td></tr>
  *   <tr><td>{@code SHAKENFIST_NODE_NAME}</td><td>unknown</td></tr>
  * </table>
@@ -73,6 +75,8 @@ public final class DatabaseChannelConfig {
   public static final String ENV_RETRY_METHODS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS";
   public static final String ENV_RETRY_MAX_ATTEMPTS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS";
   public static final String ENV_RETRY_STATUS_CODES = "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES";
+  public static final String ENV_RETRY_BUDGET_TOKENS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS";
+  public static final String ENV_RETRY_BUDGET_RATIO = "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO";
   public static final String ENV_CALLER_DAEMON = "SHAKENFIST_CALLER_DAEMON";
   public static final String ENV_NODE_NAME = "SHAKENFIST_NODE_NAME";
 
@@ -109,6 +113,8 @@ public final class DatabaseChannelConfig {
   private List<Status.Code> retryStatusCodes = List.of(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
   private Duration retryInitialBackoff = Duration.ofMillis(200);
   private Duration retryMaxBackoff = Duration.ofSeconds(2);
+  private int retryBudgetTokens = 10;
+  private double retryBudgetRatio = 1.0;
   private boolean endpointCounting = true;
   private MeterRegistry meterRegistry;
   private ChannelCredentials credentials = InsecureChannelCredentials.create();
@@ -140,6 +146,8 @@ public final class DatabaseChannelConfig {
     retryStatusCodes = o.retryStatusCodes;
     retryInitialBackoff = o.retryInitialBackoff;
     retryMaxBackoff = o.retryMaxBackoff;
+    retryBudgetTokens = o.retryBudgetTokens;
+    retryBudgetRatio = o.retryBudgetRatio;
     endpointCounting = o.endpointCounting;
     meterRegistry = o.meterRegistry;
     credentials = o.credentials;
@@ -295,6 +303,20 @@ public final class DatabaseChannelConfig {
     return retryMaxBackoff;
   }
 
+  /**
+   * The retry budget (grpc's {@code retryThrottling}, gRFC A6): the channel holds this many tokens; every
+   * failed attempt of a retried method takes one, every success gives {@link #retryBudgetRatio()} back, and
+   * retries stop while half or fewer are left. 0: no budget.
+   */
+  public int retryBudgetTokens() {
+    return retryBudgetTokens;
+  }
+
+  /** Tokens a successful call gives back to the retry budget. */
+  public double retryBudgetRatio() {
+    return retryBudgetRatio;
+  }
+
   /** Whether every call attempt is counted per endpoint (default true). */
   public boolean endpointCounting() {
     return endpointCounting;
@@ -322,7 +344,7 @@ public final class DatabaseChannelConfig {
         + (keepAliveWithoutCalls ? " without calls" : "") + ", maxInbound=" + maxInboundMessageSize
         + ", reconnectBackoffMax=" + reconnectBackoffMax + ", deadline=" + deadline + ", caller="
         + callerDaemon + "@" + callerNode + ", retryMethods=" + retryMethods + ", retryMaxAttempts="
-        + retryMaxAttempts + "}";
+        + retryMaxAttempts + ", retryBudget=" + retryBudgetTokens + "/" + retryBudgetRatio + "}";
   }
 
   /**
@@ -525,6 +547,30 @@ public final class DatabaseChannelConfig {
       return this;
     }
 
+    /**
+     * Size of the retry budget, 0..1000 (default 10; 0 turns it off): once a channel's failed attempts have
+     * taken half the tokens, its calls are tried once until successes refill it. Without a budget every
+     * daemon retries every failing call {@link #retryMaxAttempts} times into a struggling tier.
+     */
+    public Builder retryBudgetTokens(int tokens) {
+      draft.retryBudgetTokens = inRange("retryBudgetTokens", tokens, 0, 1000);
+      return this;
+    }
+
+    /**
+     * Tokens each successful call gives back, in (0, 1] with at most 3 decimals (default 1: retries go on
+     * while failed attempts do not outnumber successful calls, so one broken instance of 2 or 3 is still
+     * retried around; gRFC A6's example 0.1 would stop retrying once more than ~9 % of attempts fail).
+     */
+    public Builder retryBudgetRatio(double ratio) {
+      if (!(ratio > 0 && ratio <= 1) || Math.round(ratio * 1000) != ratio * 1000) {
+        throw new DatabaseConfigException("retryBudgetRatio", String.valueOf(ratio),
+            "is not in (0, 1] with at most 3 decimals");
+      }
+      draft.retryBudgetRatio = ratio;
+      return this;
+    }
+
     /** Turns per-endpoint counting off (on by default); {@link DatabaseChannel#callCounts()} stays empty. */
     public Builder endpointCounting(boolean on) {
       draft.endpointCounting = on;
@@ -575,6 +621,8 @@ public final class DatabaseChannelConfig {
       e.list(ENV_RETRY_METHODS, (item, variable, position) -> item, this::retryMethods);
       e.whole(ENV_RETRY_MAX_ATTEMPTS, this::retryMaxAttempts);
       e.list(ENV_RETRY_STATUS_CODES, ConfigEnvironment::statusCode, this::retryStatusCodes);
+      e.whole(ENV_RETRY_BUDGET_TOKENS, this::retryBudgetTokens);
+      e.decimal(ENV_RETRY_BUDGET_RATIO, this::retryBudgetRatio);
       e.nonBlank(ENV_CALLER_DAEMON, this::callerDaemon);
       e.nonBlank(ENV_NODE_NAME, this::callerNode);
       return this;

@@ -32,6 +32,8 @@ class DatabaseChannelConfigTest {
     assertEquals(List.of(), c.retryMethods());
     // poll, never Watch, by default: the real gateway's synchronous health servicer deadlocks under Watch churn
     assertEquals(HealthCheckMode.POLL, c.healthCheck());
+    assertEquals(10, c.retryBudgetTokens());
+    assertEquals(1.0, c.retryBudgetRatio());
     assertEquals(Duration.ofSeconds(2), c.healthPollInterval());
     assertEquals(Duration.ofSeconds(1), c.healthPollTimeout());
     assertEquals(3, c.healthPollFailures());
@@ -56,6 +58,8 @@ class DatabaseChannelConfigTest {
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS", "shakenfist.protos.DatabaseService/GetObjectState, x.Y,"),
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS", "3"),
         Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES", "unavailable, UNKNOWN"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS", "20"),
+        Map.entry("SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO", "0.5"),
         Map.entry("SHAKENFIST_CALLER_DAEMON", "sf-api"),
         Map.entry("SHAKENFIST_NODE_NAME", "node1")));
     assertEquals(List.of(GatewayHost.of("a", 2000), GatewayHost.of("b", 1)), c.hosts());
@@ -72,6 +76,9 @@ class DatabaseChannelConfigTest {
     assertEquals(List.of(io.grpc.Status.Code.UNAVAILABLE, io.grpc.Status.Code.UNKNOWN), c.retryStatusCodes());
     assertTrue(ServiceConfigs.forConfig(c).get("methodConfig").toString()
         .contains("retryableStatusCodes=[UNAVAILABLE, UNKNOWN]"));
+    assertEquals(20, c.retryBudgetTokens());
+    assertEquals(0.5, c.retryBudgetRatio());
+    assertEquals(Map.of("maxTokens", 20.0, "tokenRatio", 0.5), ServiceConfigs.forConfig(c).get("retryThrottling"));
     assertEquals("sf-api", c.callerDaemon());
     assertEquals("node1", c.callerNode());
   }
@@ -91,6 +98,12 @@ class DatabaseChannelConfigTest {
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS=\"11\": is not in 2..10");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES", "UNAVAILABLE,OOPS"),
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES: item 2 \"OOPS\": not a gRPC error status code");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS", "1001"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS=\"1001\": is not in 0..1000");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO", "0.0001"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO=\"0.0001\": is not in (0, 1] with at most 3 decimals");
+    assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO", "lots"),
+        "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO=\"lots\": is not a number");
     assertMessage(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b,[::1"),
         "SHAKENFIST_MARIADB_GATEWAY_HOSTS: item 3 \"[::1\": unbalanced brackets");
   }
@@ -119,6 +132,10 @@ class DatabaseChannelConfigTest {
     assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
         "failures", 3.0))), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
+    assertEquals(Map.of("maxTokens", 10.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
+    assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryBudgetTokens(0).build()).containsKey("retryThrottling"));
+    assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryMethods(List.of()).build()).containsKey("retryThrottling"),
+        "no retries, no budget");
     Map<String, Object> watch = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build());
     assertEquals(List.of(Map.of("round_robin", Map.of())), watch.get("loadBalancingConfig"));
     assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));

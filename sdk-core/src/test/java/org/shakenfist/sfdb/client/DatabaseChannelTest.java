@@ -152,6 +152,7 @@ class DatabaseChannelTest {
     try (DatabaseChannel channel = DatabaseChannels.fromConfig(base.toBuilder()
         .retryMethods("grpc.testing.SimpleService")
         .retryMaxAttempts(3)
+        .retryBudgetTokens(0) // every attempt, no budget: this test counts them
         .retryInitialBackoff(Duration.ofMillis(1))
         .retryMaxBackoff(Duration.ofMillis(5))
         .build())) {

@@ -262,6 +262,7 @@ class ResilienceTest {
           .hosts("127.0.0.1:" + a.getLocalPort() + ",127.0.0.1:" + b.getLocalPort())
           .retryMethods(SERVICE)
           .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(2))
+          .retryBudgetTokens(0) // the worst case: every call retried to the last attempt
           .channelCustomizer(builder -> builds.incrementAndGet())
           .build();
       try (DatabaseChannel ch = DatabaseChannels.fromConfig(config)) {
@@ -285,6 +286,45 @@ class ResilienceTest {
         assertTrue(accepts.get() <= bound, accepts.get() + " connections in " + ms + " ms, bound " + bound);
         assertEquals(6000, ch.callCounts().total(), "every attempt counted");
       }
+    }
+  }
+
+  /**
+   * The retry budget (default 10 tokens, 1 per success): while the whole tier is down a channel stops
+   * retrying once half its tokens are gone, and retries again after successes refill them.
+   */
+  @Test
+  void retryBudgetTriesOnceWhileTheTierIsDownAndRetriesAgainAfterRecovery() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3); DatabaseChannel ch = DatabaseChannels.fromConfig(
+        tier.channelConfigBuilder().retryMethods(SERVICE)
+            .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(2)).build())) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      var stub = DatabaseServiceGrpc.newBlockingStub(ch);
+      tier.instances().forEach(FakeDatabaseInstance::kill);
+      List<Long> attempts = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        long before = ch.callCounts().total();
+        assertThrows(StatusRuntimeException.class, () -> stub.getClusterConfig(CC));
+        attempts.add(ch.callCounts().total() - before);
+      }
+      long total = attempts.stream().mapToLong(Long::longValue).sum();
+      System.out.println("retry budget, whole tier down: 100 calls, " + total + " attempts (6 per call without a "
+          + "budget = 600); first calls " + attempts.subList(0, 5));
+      assertTrue(attempts.subList(10, 100).stream().allMatch(a -> a == 1), "budget spent: one attempt per call "
+          + attempts);
+      assertTrue(total <= 100 + 10, "at most the budget's worth of retries: " + total);
+
+      tier.instances().forEach(FakeDatabaseInstance::restart);
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      for (int i = 0; i < 100; i++) {
+        stub.getClusterConfig(CC); // each success gives a token back
+      }
+      tier.instances().forEach(i -> i.failNext(1, Status.UNAVAILABLE));
+      long before = ch.callCounts().total();
+      stub.getClusterConfig(CC);
+      long retried = ch.callCounts().total() - before;
+      System.out.println("retry budget, after recovery: a call meeting failures took " + retried + " attempts");
+      assertTrue(retried > 1, "retries are back after recovery: " + retried + " attempt(s)");
     }
   }
 

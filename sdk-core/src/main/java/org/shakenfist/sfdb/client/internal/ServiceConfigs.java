@@ -57,6 +57,10 @@ public final class ServiceConfigs {
       mc.put("timeout", duration(config.deadline()));
       mc.put("retryPolicy", retryPolicy);
       methodConfigs.add(mc);
+      if (config.retryBudgetTokens() > 0) {
+        sc.put("retryThrottling", Map.of("maxTokens", (double) config.retryBudgetTokens(),
+            "tokenRatio", config.retryBudgetRatio()));
+      }
     }
     sc.put("methodConfig", methodConfigs);
     return sc;
