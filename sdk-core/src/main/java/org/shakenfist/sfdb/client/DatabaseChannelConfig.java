@@ -49,7 +49,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS}</td><td>(none: retries off)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_MAX_ATTEMPTS}</td><td>6</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE,CANCELLED</td></tr>
- *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS}</td><td>10 (0: no budget)</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS}</td><td>100 (0: no budget)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO}</td><td>1</td></tr>
  *   <tr><td>{@code SHAKENFIST_CALLER_DAEMON}</td><td>unknown</td></tr>
  *   <tr><td>{@code SHAKENFIST_NODE_NAME}</td><td>unknown</td></tr>
@@ -113,7 +113,7 @@ public final class DatabaseChannelConfig {
   private List<Status.Code> retryStatusCodes = List.of(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
   private Duration retryInitialBackoff = Duration.ofMillis(200);
   private Duration retryMaxBackoff = Duration.ofSeconds(2);
-  private int retryBudgetTokens = 10;
+  private int retryBudgetTokens = 100;
   private double retryBudgetRatio = 1.0;
   private boolean endpointCounting = true;
   private MeterRegistry meterRegistry;
@@ -548,9 +548,11 @@ public final class DatabaseChannelConfig {
     }
 
     /**
-     * Size of the retry budget, 0..1000 (default 10; 0 turns it off): once a channel's failed attempts have
+     * Size of the retry budget, 0..1000 (default 100; 0 turns it off): once a channel's failed attempts have
      * taken half the tokens, its calls are tried once until successes refill it. Without a budget every
-     * daemon retries every failing call {@link #retryMaxAttempts} times into a struggling tier.
+     * daemon retries every failing call {@link #retryMaxAttempts} times into a struggling tier. Half the
+     * tokens must exceed the calls that can fail at once when one instance dies (those in flight on it): with
+     * 10 tokens, 8 callers lost calls at a kill (chaos soak).
      */
     public Builder retryBudgetTokens(int tokens) {
       draft.retryBudgetTokens = inRange("retryBudgetTokens", tokens, 0, 1000);

@@ -32,7 +32,7 @@ class DatabaseChannelConfigTest {
     assertEquals(List.of(), c.retryMethods());
     // poll, never Watch, by default: the real gateway's synchronous health servicer deadlocks under Watch churn
     assertEquals(HealthCheckMode.POLL, c.healthCheck());
-    assertEquals(10, c.retryBudgetTokens());
+    assertEquals(100, c.retryBudgetTokens());
     assertEquals(1.0, c.retryBudgetRatio());
     assertEquals(Duration.ofSeconds(2), c.healthPollInterval());
     assertEquals(Duration.ofSeconds(1), c.healthPollTimeout());
@@ -132,7 +132,7 @@ class DatabaseChannelConfigTest {
     assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
         "failures", 3.0))), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
-    assertEquals(Map.of("maxTokens", 10.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
+    assertEquals(Map.of("maxTokens", 100.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryBudgetTokens(0).build()).containsKey("retryThrottling"));
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryMethods(List.of()).build()).containsKey("retryThrottling"),
         "no retries, no budget");
