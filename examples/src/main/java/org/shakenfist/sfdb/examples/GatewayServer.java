@@ -1,5 +1,8 @@
 package org.shakenfist.sfdb.examples;
 
+import io.grpc.TlsServerCredentials;
+import java.io.File;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +34,7 @@ public final class GatewayServer {
     System.err.flush();
   }
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) throws InterruptedException, IOException {
     Map<String, String> env = System.getenv();
     String bind = env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_BIND", "0.0.0.0");
     int port = Integer.parseInt(env.getOrDefault(DatabaseChannelConfig.ENV_PORT,
@@ -39,20 +42,40 @@ public final class GatewayServer {
     int metricsPort = Integer.parseInt(env.getOrDefault(DatabaseChannelConfig.ENV_METRICS_PORT,
         String.valueOf(DatabaseChannelConfig.DEFAULT_METRICS_PORT)));
     Duration grace = Duration.ofSeconds(10);
+    File tlsCert = null;
+    File tlsKey = null;
+    File tlsClientCa = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bind" -> bind = args[++i];
         case "--port" -> port = Integer.parseInt(args[++i]);
         case "--metrics-port" -> metricsPort = Integer.parseInt(args[++i]);
         case "--grace" -> grace = Duration.ofSeconds(Long.parseLong(args[++i]));
+        case "--tls-cert" -> tlsCert = new File(args[++i]);
+        case "--tls-key" -> tlsKey = new File(args[++i]);
+        case "--tls-client-ca" -> tlsClientCa = new File(args[++i]);
         default -> {
-          System.err.println("usage: GatewayServer [--bind ADDR] [--port N] [--metrics-port N] [--grace SECONDS]");
+          System.err.println("usage: GatewayServer [--bind ADDR] [--port N] [--metrics-port N] [--grace SECONDS] "
+              + "[--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]");
           System.exit(2);
         }
       }
     }
-    DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
-        .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway").start();
+    DatabaseTier.Builder builder = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
+        .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway");
+    if (tlsCert != null || tlsKey != null) {
+      if (tlsCert == null || tlsKey == null) {
+        System.err.println("GatewayServer: --tls-cert and --tls-key go together");
+        System.exit(2);
+      }
+      // with --tls-client-ca, only clients with a certificate signed by that CA are served (mTLS)
+      TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder().keyManager(tlsCert, tlsKey);
+      if (tlsClientCa != null) {
+        tls.trustManager(tlsClientCa).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      builder.tls(tls.build());
+    }
+    DatabaseTier tier = builder.start();
     FakeDatabaseInstance gateway = tier.instance(0);
     log("sf-database gateway serving shakenfist.protos.DatabaseService on " + bind + ":" + gateway.port()
         + ", metrics on " + bind + ":" + gateway.metricsPort() + "/metrics");

@@ -1,11 +1,13 @@
 package org.shakenfist.sfdb.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.StatusRuntimeException;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -13,9 +15,14 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.shakenfist.sfdb.testkit.TestCertificates;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
@@ -62,6 +69,43 @@ class GatewayServerTest {
       assertTrue(all.contains("draining: NOT_SERVING, then graceful stop within PT2S"), all);
       assertTrue(all.contains("stopped"), all);
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "drain honours the grace period");
+    } finally {
+      gateway.destroyForcibly();
+    }
+  }
+
+  @Test
+  void servesMutualTlsToClientsWithACertificateOnly(@TempDir Path dir) throws Exception {
+    TestCertificates.unavailableReason().ifPresent(Assumptions::abort);
+    TestCertificates certs = TestCertificates.generate(dir);
+    int port = freePort();
+    Process gateway = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        System.getProperty("java.class.path"), "org.shakenfist.sfdb.examples.GatewayServer",
+        "--bind", "127.0.0.1", "--port", String.valueOf(port), "--metrics-port", String.valueOf(freePort()),
+        "--tls-cert", certs.serverCert().toString(), "--tls-key", certs.serverKey().toString(),
+        "--tls-client-ca", certs.ca().toString()).redirectErrorStream(true).start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8));
+      for (String line; (line = out.readLine()) != null; ) {
+        if (line.contains("serving shakenfist.protos.DatabaseService")) {
+          break;
+        }
+      }
+      Map<String, String> env = Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "127.0.0.1:" + port,
+          "SHAKENFIST_MARIADB_GATEWAY_TLS_CA", certs.ca().toString(),
+          "SHAKENFIST_MARIADB_GATEWAY_TLS_CERT", certs.clientCert().toString(),
+          "SHAKENFIST_MARIADB_GATEWAY_TLS_KEY", certs.clientKey().toString());
+      try (DatabaseChannel ch = DatabaseChannels.fromEnv(env)) {
+        ch.awaitReady(1, Duration.ofSeconds(20));
+        assertTrue(DatabaseServiceGrpc.newBlockingStub(ch).getClusterConfig(ClusterConfigRequest.getDefaultInstance())
+            .getEntriesCount() > 0);
+      }
+      Map<String, String> noCert = Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "127.0.0.1:" + port,
+          "SHAKENFIST_MARIADB_GATEWAY_TLS_CA", certs.ca().toString());
+      try (DatabaseChannel ch = DatabaseChannels.fromEnv(noCert)) {
+        assertThrows(StatusRuntimeException.class, () -> DatabaseServiceGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(10, TimeUnit.SECONDS).getClusterConfig(ClusterConfigRequest.getDefaultInstance()));
+      }
     } finally {
       gateway.destroyForcibly();
     }

@@ -1,10 +1,10 @@
 package org.shakenfist.sfdb.client;
 
 import io.grpc.ChannelCredentials;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +51,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES}</td><td>UNAVAILABLE,CANCELLED</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS}</td><td>100 (0: no budget)</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO}</td><td>1</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_TLS_CA}</td><td>(none: plaintext) PEM file of CA certificates;
+ *       set, the channel uses TLS</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_TLS_CERT}</td><td>(none) PEM client certificate chain, for mTLS</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_TLS_KEY}</td><td>(none) PEM (PKCS#8) key of the client certificate</td></tr>
  *   <tr><td>{@code SHAKENFIST_CALLER_DAEMON}</td><td>unknown</td></tr>
  *   <tr><td>{@code SHAKENFIST_NODE_NAME}</td><td>unknown</td></tr>
  * </table>
@@ -77,6 +81,9 @@ public final class DatabaseChannelConfig {
   public static final String ENV_RETRY_STATUS_CODES = "SHAKENFIST_MARIADB_GATEWAY_RETRY_STATUS_CODES";
   public static final String ENV_RETRY_BUDGET_TOKENS = "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_TOKENS";
   public static final String ENV_RETRY_BUDGET_RATIO = "SHAKENFIST_MARIADB_GATEWAY_RETRY_BUDGET_RATIO";
+  public static final String ENV_TLS_CA = "SHAKENFIST_MARIADB_GATEWAY_TLS_CA";
+  public static final String ENV_TLS_CERT = "SHAKENFIST_MARIADB_GATEWAY_TLS_CERT";
+  public static final String ENV_TLS_KEY = "SHAKENFIST_MARIADB_GATEWAY_TLS_KEY";
   public static final String ENV_CALLER_DAEMON = "SHAKENFIST_CALLER_DAEMON";
   public static final String ENV_NODE_NAME = "SHAKENFIST_NODE_NAME";
 
@@ -117,7 +124,10 @@ public final class DatabaseChannelConfig {
   private double retryBudgetRatio = 1.0;
   private boolean endpointCounting = true;
   private MeterRegistry meterRegistry;
-  private ChannelCredentials credentials = InsecureChannelCredentials.create();
+  private Path tlsCa;
+  private Path tlsCert;
+  private Path tlsKey;
+  private ChannelCredentials credentials; // explicit, or made by build() from the TLS files, else plaintext
   private Consumer<ManagedChannelBuilder<?>> channelCustomizer = b -> { };
 
   private DatabaseChannelConfig() {}
@@ -150,6 +160,9 @@ public final class DatabaseChannelConfig {
     retryBudgetRatio = o.retryBudgetRatio;
     endpointCounting = o.endpointCounting;
     meterRegistry = o.meterRegistry;
+    tlsCa = o.tlsCa;
+    tlsCert = o.tlsCert;
+    tlsKey = o.tlsKey;
     credentials = o.credentials;
     channelCustomizer = o.channelCustomizer;
   }
@@ -327,7 +340,25 @@ public final class DatabaseChannelConfig {
     return Optional.ofNullable(meterRegistry);
   }
 
-  /** Channel credentials for {@link Transport#NETTY} (default plaintext, like the real gateway). */
+  /** PEM file of the CA certificates that sign the gateways' certificates; set when the channel uses TLS. */
+  public Optional<Path> tlsCa() {
+    return Optional.ofNullable(tlsCa);
+  }
+
+  /** PEM client certificate chain presented to the gateways (mTLS). */
+  public Optional<Path> tlsCert() {
+    return Optional.ofNullable(tlsCert);
+  }
+
+  /** PEM (PKCS#8) private key of {@link #tlsCert()}. */
+  public Optional<Path> tlsKey() {
+    return Optional.ofNullable(tlsKey);
+  }
+
+  /**
+   * Channel credentials for {@link Transport#NETTY}: set explicitly, else TLS from {@link #tlsCa()} /
+   * {@link #tlsCert()} / {@link #tlsKey()}, else plaintext (like the real gateway's default).
+   */
   public ChannelCredentials credentials() {
     return credentials;
   }
@@ -344,7 +375,8 @@ public final class DatabaseChannelConfig {
         + (keepAliveWithoutCalls ? " without calls" : "") + ", maxInbound=" + maxInboundMessageSize
         + ", reconnectBackoffMax=" + reconnectBackoffMax + ", deadline=" + deadline + ", caller="
         + callerDaemon + "@" + callerNode + ", retryMethods=" + retryMethods + ", retryMaxAttempts="
-        + retryMaxAttempts + ", retryBudget=" + retryBudgetTokens + "/" + retryBudgetRatio + "}";
+        + retryMaxAttempts + ", retryBudget=" + retryBudgetTokens + "/" + retryBudgetRatio
+        + (tlsCa != null || tlsCert != null ? ", tls" + (tlsCert != null ? "+client certificate" : "") : "") + "}";
   }
 
   /**
@@ -585,8 +617,30 @@ public final class DatabaseChannelConfig {
       return this;
     }
 
+    /** Explicit channel credentials; they take precedence over the TLS files. */
     public Builder credentials(ChannelCredentials credentials) {
       draft.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * TLS with the CA certificates in this PEM file (checked now: readable, at least one certificate). Each
+     * instance's certificate must name its own address or host (IP or DNS subject alternative name).
+     */
+    public Builder tlsCa(Path pemFile) {
+      draft.tlsCa = Tls.certificates("tlsCa", pemFile);
+      return this;
+    }
+
+    /** Client certificate chain (PEM) for mTLS; needs {@link #tlsKey(Path)}. */
+    public Builder tlsCert(Path pemFile) {
+      draft.tlsCert = Tls.certificates("tlsCert", pemFile);
+      return this;
+    }
+
+    /** Private key (PEM, PKCS#8 {@code BEGIN PRIVATE KEY}) of {@link #tlsCert(Path)}. */
+    public Builder tlsKey(Path pemFile) {
+      draft.tlsKey = Tls.privateKey("tlsKey", pemFile);
       return this;
     }
 
@@ -625,6 +679,9 @@ public final class DatabaseChannelConfig {
       e.list(ENV_RETRY_STATUS_CODES, ConfigEnvironment::statusCode, this::retryStatusCodes);
       e.whole(ENV_RETRY_BUDGET_TOKENS, this::retryBudgetTokens);
       e.decimal(ENV_RETRY_BUDGET_RATIO, this::retryBudgetRatio);
+      e.nonBlank(ENV_TLS_CA, v -> tlsCa(Path.of(v.strip())));
+      e.nonBlank(ENV_TLS_CERT, v -> tlsCert(Path.of(v.strip())));
+      e.nonBlank(ENV_TLS_KEY, v -> tlsKey(Path.of(v.strip())));
       e.nonBlank(ENV_CALLER_DAEMON, this::callerDaemon);
       e.nonBlank(ENV_NODE_NAME, this::callerNode);
       return this;
@@ -640,7 +697,16 @@ public final class DatabaseChannelConfig {
         throw new DatabaseConfigException("retryInitialBackoff", draft.retryInitialBackoff.toString(),
             "is longer than retryMaxBackoff " + draft.retryMaxBackoff);
       }
+      if ((draft.tlsCert == null) != (draft.tlsKey == null)) {
+        String missing = draft.tlsCert == null ? ENV_TLS_CERT + " (tlsCert)" : ENV_TLS_KEY + " (tlsKey)";
+        throw new DatabaseConfigException(draft.tlsCert == null ? "tlsKey" : "tlsCert",
+            String.valueOf(draft.tlsCert == null ? draft.tlsKey : draft.tlsCert),
+            "a client certificate needs both its certificate and its key; " + missing + " is not set");
+      }
       DatabaseChannelConfig built = new DatabaseChannelConfig(draft);
+      if (built.credentials == null) {
+        built.credentials = Tls.credentials(draft.tlsCa, draft.tlsCert, draft.tlsKey);
+      }
       if (draft.hosts != null) {
         if (draft.hosts.isEmpty()) {
           throw new DatabaseConfigException("hosts", "", "lists no hosts");

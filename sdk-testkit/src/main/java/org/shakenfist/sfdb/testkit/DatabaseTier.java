@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import io.grpc.ServerCredentials;
 import io.grpc.StatusRuntimeException;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
@@ -262,8 +263,19 @@ public final class DatabaseTier implements AutoCloseable {
     private SharedStore store;
     private String namePrefix;
     private int recordLimit = 10_000;
+    private ServerCredentials credentials;
 
     private Builder() {}
+
+    /**
+     * Netty instances serve with these credentials, e.g. TLS that requires client certificates:
+     * {@code TlsServerCredentials.newBuilder().keyManager(cert, key).trustManager(clientCa)
+     * .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build()} (default plaintext).
+     */
+    public Builder tls(ServerCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
 
     /** How many received calls each instance holds for {@link FakeDatabaseInstance#recordedCalls()} (default 10 000; 0: none). */
     public Builder recordLimit(int calls) {
@@ -333,6 +345,9 @@ public final class DatabaseTier implements AutoCloseable {
       if (!ports.isEmpty() && ports.size() != instances) {
         throw new IllegalArgumentException("ports lists " + ports.size() + " ports for " + instances + " instances");
       }
+      if (credentials != null && transport == Transport.IN_PROCESS) {
+        throw new IllegalArgumentException("tls(...) needs transport(Transport.NETTY): in-process has no TLS");
+      }
       if (!metricsPorts.isEmpty() && metricsPorts.size() != instances) {
         throw new IllegalArgumentException("metricsPorts lists " + metricsPorts.size() + " ports for " + instances
             + " instances");
@@ -343,7 +358,8 @@ public final class DatabaseTier implements AutoCloseable {
       List<FakeDatabaseInstance> created = new ArrayList<>();
       for (int i = 0; i < instances; i++) {
         created.add(new FakeDatabaseInstance(prefix + "-" + i, shared, responses, recordLimit, transport, bindAddress,
-            ports.isEmpty() ? 0 : ports.get(i), metricsPorts.isEmpty() ? 0 : metricsPorts.get(i), metricsHttp));
+            ports.isEmpty() ? 0 : ports.get(i), metricsPorts.isEmpty() ? 0 : metricsPorts.get(i), metricsHttp,
+            credentials));
       }
       ExecutorService pool = Executors.newFixedThreadPool(instances);
       try {

@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import io.grpc.Metadata;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -97,6 +99,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private final AtomicInteger failRemaining = new AtomicInteger();
   private final AtomicLong healthWatchCalls = new AtomicLong();
   private final Responses responses;
+  private final ServerCredentials credentials;
   private final Fallback fallback = new Fallback();
   private final int recordLimit;
   private final ArrayDeque<RecordedCall> recorded = new ArrayDeque<>();
@@ -104,7 +107,8 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private volatile Status failStatus = Status.UNAVAILABLE;
 
   FakeDatabaseInstance(String name, SharedStore store, Responses responses, int recordLimit, Transport transport,
-      String bindHost, int port, int metricsPort, boolean metricsHttp) {
+      String bindHost, int port, int metricsPort, boolean metricsHttp, ServerCredentials credentials) {
+    this.credentials = credentials == null ? InsecureServerCredentials.create() : credentials;
     this.name = Objects.requireNonNull(name);
     this.store = Objects.requireNonNull(store);
     this.responses = Objects.requireNonNull(responses);
@@ -137,7 +141,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       // Own event loops per instance, so kill() can drop its sockets like a crashed process would.
       bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
       workerGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-      s = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+      s = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port), credentials)
           .channelType(NioServerSocketChannel.class)
           .bossEventLoopGroup(bossGroup)
           .workerEventLoopGroup(workerGroup)

@@ -3,6 +3,7 @@ package org.shakenfist.sfdb.client.internal;
 import com.google.common.net.InetAddresses;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.ChannelLogger.ChannelLogLevel;
+import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
 import io.grpc.Status;
@@ -13,9 +14,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -101,17 +102,19 @@ final class SfdbNameResolver extends NameResolver {
   }
 
   private StatusOr<List<EquivalentAddressGroup>> lookup() {
-    Set<SocketAddress> addresses = new LinkedHashSet<>();
+    // each address with the instance it belongs to: with TLS, an instance's certificate is checked against
+    // its own host, not the first one of the tier
+    Map<SocketAddress, GatewayHost> addresses = new LinkedHashMap<>();
     List<String> failures = new ArrayList<>();
     for (GatewayHost host : hosts) {
       if (inProcess) {
-        addresses.add(new InProcessSocketAddress(host.host()));
+        addresses.putIfAbsent(new InProcessSocketAddress(host.host()), host);
       } else if (host.isIpLiteral()) {
-        addresses.add(new InetSocketAddress(InetAddresses.forString(host.host()), host.port()));
+        addresses.putIfAbsent(new InetSocketAddress(InetAddresses.forString(host.host()), host.port()), host);
       } else {
         try {
           for (InetAddress a : InetAddress.getAllByName(host.host())) {
-            addresses.add(new InetSocketAddress(a, host.port()));
+            addresses.putIfAbsent(new InetSocketAddress(a, host.port()), host);
           }
         } catch (UnknownHostException | SecurityException e) {
           failures.add(host + " (" + e.getMessage() + ")");
@@ -126,9 +129,9 @@ final class SfdbNameResolver extends NameResolver {
           "sfdb: could not resolve any gateway host of " + GatewayHosts.render(hosts) + ": " + failures));
     }
     List<EquivalentAddressGroup> groups = new ArrayList<>(addresses.size());
-    for (SocketAddress a : addresses) {
-      groups.add(new EquivalentAddressGroup(a));
-    }
+    addresses.forEach((address, host) -> groups.add(inProcess ? new EquivalentAddressGroup(address)
+        : new EquivalentAddressGroup(address, Attributes.newBuilder()
+            .set(EquivalentAddressGroup.ATTR_AUTHORITY_OVERRIDE, host.toString()).build())));
     return StatusOr.fromValue(groups);
   }
 }
