@@ -85,15 +85,9 @@ class FanOutTest {
       tier.warmUp(Duration.ofSeconds(20));
       FakeDatabaseInstance sick = tier.instance(0);
       sick.setServing(false);
-      // let the health update reach the channel: a few calls in a row without the sick instance
+      // let the health update reach the channel: calls in a row without the sick instance
       var stub = DatabaseServiceGrpc.newBlockingStub(tier.channel());
-      long[] streak = {0};
-      TestWait.until(() -> {
-        long seen = sick.requestCount();
-        stub.getClusterConfig(CC);
-        streak[0] = sick.requestCount() == seen ? streak[0] + 1 : 0;
-        return streak[0] >= 10;
-      }, Duration.ofSeconds(10), "health update reached the channel");
+      TestWait.untilNotPicked(sick, () -> stub.getClusterConfig(CC));
       AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> assertFansOut(FanOut.of(tier)));
       assertTrue(e.getMessage().contains(sick.name() + " served 0 of 100"), e.getMessage());
     }

@@ -126,23 +126,34 @@ class ResilienceTest {
     long calls = 0;
     try (DatabaseTier tier = nettyTier(3)) {
       for (int run = 0; run < 20; run++) {
-        tier.instances().stream().filter(i -> !i.isRunning()).forEach(FakeDatabaseInstance::restart);
-        FakeDatabaseInstance victim = tier.instance(run % 3);
-        victim.delay(Duration.ofMillis(2)); // calls are in flight on it when it dies
-        try (DatabaseChannel ch = retrying(tier, new SimpleMeterRegistry())) {
-          ch.awaitReady(3, Duration.ofSeconds(20));
-          LoadDriver load = new LoadDriver(ch, 4);
-          Thread.sleep(150);
-          victim.kill();
-          Thread.sleep(250);
-          load.close();
-          assertEquals(0, load.failed.get(), "run " + run + ": " + load.summary());
-          assertEquals(load.issued.get(), load.succeeded.get());
-          calls += load.issued.get();
-        }
+        // 2 ms per call on the victim: calls are in flight on it when it dies
+        LoadDriver load = killUnderLoad(tier, run, Duration.ofMillis(2), () -> retrying(tier, new SimpleMeterRegistry()));
+        assertEquals(0, load.failed.get(), "run " + run + ": " + load.summary());
+        assertEquals(load.issued.get(), load.succeeded.get());
+        calls += load.issued.get();
       }
     }
     System.out.println("20 kills under load, default settings, retries on: " + calls + " calls, 0 failed");
+  }
+
+  /**
+   * One kill run: killed instances restarted, a fresh channel, 4 callers; instance {@code run % 3}, slowed by
+   * {@code delay}, is killed 150 ms in; the callers stop 250 ms later. Returns the stopped load.
+   */
+  private static LoadDriver killUnderLoad(DatabaseTier tier, int run, Duration delay,
+      java.util.function.Supplier<DatabaseChannel> channel) throws Exception {
+    tier.instances().stream().filter(i -> !i.isRunning()).forEach(FakeDatabaseInstance::restart);
+    FakeDatabaseInstance victim = tier.instance(run % 3);
+    victim.delay(delay);
+    try (DatabaseChannel ch = channel.get()) {
+      ch.awaitReady(3, Duration.ofSeconds(20));
+      LoadDriver load = new LoadDriver(ch, 4);
+      Thread.sleep(150);
+      victim.kill();
+      Thread.sleep(250);
+      load.close();
+      return load;
+    }
   }
 
   /** Without retries, calls on a killed instance fail, and they fail as UNAVAILABLE ("try again"), never UNKNOWN. */
@@ -151,19 +162,11 @@ class ResilienceTest {
     List<String> failures = new ArrayList<>();
     try (DatabaseTier tier = nettyTier(3)) {
       for (int run = 0; run < 5; run++) {
-        tier.instances().stream().filter(i -> !i.isRunning()).forEach(FakeDatabaseInstance::restart);
-        FakeDatabaseInstance victim = tier.instance(run % 3);
-        victim.delay(Duration.ofMillis(20)); // several calls are in flight on it when it dies
-        try (DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
-          ch.awaitReady(3, Duration.ofSeconds(20));
-          LoadDriver load = new LoadDriver(ch, 4);
-          Thread.sleep(150);
-          victim.kill();
-          Thread.sleep(250);
-          load.close();
-          assertEquals(load.issued.get(), load.succeeded.get() + load.failed.get());
-          failures.addAll(load.failures);
-        }
+        // 20 ms per call on the victim: several calls are in flight on it when it dies
+        LoadDriver load = killUnderLoad(tier, run, Duration.ofMillis(20),
+            () -> DatabaseChannels.fromConfig(tier.channelConfigBuilder().build()));
+        assertEquals(load.issued.get(), load.succeeded.get() + load.failed.get());
+        failures.addAll(load.failures);
       }
     }
     System.out.println("5 kills without retries: " + failures.size() + " failed calls, e.g. "

@@ -13,4 +13,15 @@ final class TestWait {
     await(what).atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
         .until(condition::getAsBoolean);
   }
+
+  /** Makes {@code call} until 10 in a row did not reach {@code instance}: the channel stopped picking it. */
+  static void untilNotPicked(FakeDatabaseInstance instance, Runnable call) {
+    long[] streak = {0};
+    until(() -> {
+      long seen = instance.requestCount();
+      call.run();
+      streak[0] = instance.requestCount() == seen ? streak[0] + 1 : 0;
+      return streak[0] >= 10;
+    }, Duration.ofSeconds(20), "the channel stopped picking " + instance.name());
+  }
 }

@@ -156,13 +156,7 @@ class WireApiTest {
         if (n.incrementAndGet() == 51) {
           // half-way: the instance turns NOT_SERVING; go on once the channel no longer uses it
           sick.setServing(false);
-          long[] streak = {0};
-          TestWait.until(() -> {
-            long seen = sick.requestCount();
-            stub.getClusterConfig(cc);
-            streak[0] = sick.requestCount() == seen ? streak[0] + 1 : 0;
-            return streak[0] >= 10;
-          }, Duration.ofSeconds(20), "the channel stopped using " + sick.name());
+          TestWait.untilNotPicked(sick, () -> stub.getClusterConfig(cc));
         }
         stub.getClusterConfig(cc);
       };
