@@ -249,6 +249,10 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
     if (workerGroup != null) {
       s.shutdown();
+      // Stop accepting first, and wait for it: grpc closes the listener asynchronously, and a connection the
+      // boss accepts while the worker loop is already shutting down is registered after the loop closed its
+      // channels, so its socket would never be closed (a leaked CLOSE_WAIT socket, found by the chaos soak).
+      bossGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
       workerGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
       s.shutdownNow();
       awaitQuietly(s, Duration.ofSeconds(1)); // its I/O threads are gone: grpc may never report terminated

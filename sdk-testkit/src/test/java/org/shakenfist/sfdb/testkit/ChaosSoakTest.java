@@ -102,7 +102,7 @@ class ChaosSoakTest {
     System.out.println("chaos soak: resources before " + before + ", after close " + after);
     assertTrue(after.threads() <= before.threads(), "threads leaked: " + after.threadNames(before));
     assertTrue(after.fds() < 0 || after.fds() <= before.fds(), "file descriptors leaked: " + before.fds() + " -> "
-        + after.fds());
+        + after.fds() + "; sockets left: " + Resources.describeSockets(after.sockets(), before.sockets()));
     assertEquals(0, after.connections(), "connections left to the tier's ports");
   }
 
@@ -163,19 +163,70 @@ class ChaosSoakTest {
    * Threads (without grpc's cached executor, whose idle threads expire after 60 s by design), open file
    * descriptors (Linux; -1 elsewhere) and established TCP connections on the given ports.
    */
-  private record Resources(int threads, Set<String> names, long fds, long connections) {
+  private record Resources(int threads, Set<String> names, long fds, Map<String, Long> fdKinds, Set<String> sockets,
+      long connections) {
     static Resources now(List<Integer> ports) throws IOException {
       Set<String> names = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
           .filter(n -> !n.startsWith("grpc-default-executor-") && !n.startsWith("ForkJoinPool"))
           .collect(Collectors.toCollection(java.util.TreeSet::new));
       Path fd = Path.of("/proc/self/fd");
       long fds = -1;
+      Map<String, Long> kinds = new TreeMap<>();
+      Set<String> sockets = new java.util.TreeSet<>();
       if (Files.isDirectory(fd)) {
         try (Stream<Path> s = Files.list(fd)) {
-          fds = s.count();
+          for (Path p : s.toList()) {
+            kinds.merge(kind(p), 1L, Long::sum);
+            try {
+              String target = Files.readSymbolicLink(p).toString();
+              if (target.startsWith("socket:[")) {
+                sockets.add(target.substring(8, target.length() - 1));
+              }
+            } catch (IOException e) {
+              // closed meanwhile
+            }
+          }
         }
+        fds = kinds.values().stream().mapToLong(Long::longValue).sum();
       }
-      return new Resources(names.size(), names, fds, established(ports));
+      return new Resources(names.size(), names, fds, kinds, sockets, established(ports));
+    }
+
+    /** The /proc/net lines of the sockets in {@code after} but not in {@code before} (local, remote, state). */
+    static List<String> describeSockets(Set<String> after, Set<String> before) {
+      List<String> out = new ArrayList<>();
+      for (String inode : after) {
+        if (before.contains(inode)) {
+          continue;
+        }
+        String found = "inode " + inode + " (not in /proc/net/tcp*, udp*, unix)";
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6",
+            "/proc/net/unix")) {
+          try {
+            for (String line : Files.readAllLines(Path.of(table))) {
+              if (List.of(line.trim().split("\\s+")).contains(inode)) {
+                found = table + ": " + line.trim();
+              }
+            }
+          } catch (IOException e) {
+            // table missing
+          }
+        }
+        out.add(found);
+      }
+      return out;
+    }
+
+    /** socket, pipe, anon_inode:[eventpoll], ..., or the file's directory for regular files. */
+    private static String kind(Path fd) {
+      try {
+        String target = Files.readSymbolicLink(fd).toString();
+        int bracket = target.indexOf(":[");
+        return bracket > 0 && !target.startsWith("anon_inode") ? target.substring(0, bracket)
+            : target.startsWith("/") ? String.valueOf(Path.of(target).getParent()) : target;
+      } catch (IOException e) {
+        return "gone";
+      }
     }
 
     /** Waits (up to 20 s) for closing to finish, then measures. */
@@ -223,7 +274,7 @@ class ChaosSoakTest {
 
     @Override
     public String toString() {
-      return "threads=" + threads + " fds=" + fds + " connections=" + connections;
+      return "threads=" + threads + " fds=" + fds + " " + fdKinds + " connections=" + connections;
     }
   }
 }
