@@ -249,10 +249,10 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
     if (workerGroup != null) {
       s.shutdown();
-      // Stop accepting first, and wait for it (grpc closes the listener asynchronously); then drop the
-      // connections. See stopLoop() for why not shutdownGracefully(0, 0).
-      stopLoop(bossGroup);
-      stopLoop(workerGroup);
+      // Stop accepting first, at once (grpc closes the listener asynchronously); then drop every connection,
+      // in-flight calls included, as a crash does. See stopWorkerLoop() for its quiet period.
+      bossGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+      stopWorkerLoop(workerGroup);
       s.shutdownNow();
       awaitQuietly(s, Duration.ofSeconds(1)); // its I/O threads are gone: grpc may never report terminated
       releaseEventLoops();
@@ -278,21 +278,22 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   }
 
   /**
-   * Stops an event-loop group and waits (up to 10 s). Not {@code shutdownGracefully(0, 0)}: a shutting-down
-   * Netty loop closes its channels, then runs the tasks still queued and, with no quiet period, exits. A
-   * connection the boss accepted just before has its registration among those tasks: registered after the
-   * close, its socket is never closed (a CLOSE_WAIT socket per occurrence, found by the chaos soak). With a
-   * quiet period the loop goes round once more after those tasks and closes it too.
+   * Stops the worker loop and waits (up to 10 s). It closes every connection on its first pass, like a
+   * crash; the quiet period only keeps it going round after that. Not {@code shutdownGracefully(0, 0)}: a
+   * shutting-down Netty loop closes its channels, then runs the tasks still queued and, with no quiet period,
+   * exits. A connection the boss accepted just before has its registration among those tasks: registered after
+   * the close, its socket is never closed (a CLOSE_WAIT socket per occurrence, found by the chaos soak).
    */
-  private static void stopLoop(EventLoopGroup group) {
+  private static void stopWorkerLoop(EventLoopGroup group) {
     group.shutdownGracefully(50, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
   }
 
   private void releaseEventLoops() {
-    for (EventLoopGroup g : new EventLoopGroup[] {bossGroup, workerGroup}) {
-      if (g != null) {
-        stopLoop(g);
-      }
+    if (bossGroup != null) {
+      bossGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+    if (workerGroup != null) {
+      stopWorkerLoop(workerGroup);
     }
     bossGroup = null;
     workerGroup = null;
