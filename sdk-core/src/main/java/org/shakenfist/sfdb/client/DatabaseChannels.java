@@ -68,20 +68,23 @@ public final class DatabaseChannels {
     warnIfCallerNotCounted(config.callerDaemon());
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
-    ManagedChannel channel = managedChannel(config, accounting);
+    String target = SfdbTargets.target(config.transport(), config.hosts());
+    ManagedChannel channel = managedChannel(config, target, accounting);
 
     // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
     // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
     long capNanos = config.reconnectBackoffMax().toNanos();
     Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
         TimeUnit.NANOSECONDS);
-    return new DatabaseChannel(channel, config, accounting, registry, SfdbTargets.target(config.transport(),
-        config.hosts()), cap, host -> managedChannel(direct(config, host), null));
+    return new DatabaseChannel(channel, config, accounting, registry, target, cap, host -> {
+      DatabaseChannelConfig direct = direct(config, host);
+      return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null);
+    });
   }
 
-  /** The grpc channel for {@code config}; {@code accounting} may be null (no per-endpoint counting). */
-  private static ManagedChannel managedChannel(DatabaseChannelConfig config, EndpointAccounting accounting) {
-    String target = SfdbTargets.target(config.transport(), config.hosts());
+  /** The grpc channel for {@code config} and its target; {@code accounting} may be null (no counting). */
+  private static ManagedChannel managedChannel(DatabaseChannelConfig config, String target,
+      EndpointAccounting accounting) {
     ManagedChannelBuilder<?> builder;
     if (config.transport() == Transport.IN_PROCESS) {
       builder = InProcessChannelBuilder.forTarget(target);
