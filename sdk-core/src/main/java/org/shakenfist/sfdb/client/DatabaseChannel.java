@@ -11,8 +11,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.ReadinessProbe;
@@ -41,9 +43,12 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   private final String target;
   private final Future<?> backoffCap;
   private final Function<GatewayHost, ManagedChannel> directChannel;
+  private final ScheduledExecutorService housekeeping;
+  private final AtomicReference<Runnable> onTerminated;
 
   DatabaseChannel(ManagedChannel channel, DatabaseChannelConfig config, EndpointAccounting accounting,
-      MeterRegistry registry, String target, Future<?> backoffCap, Function<GatewayHost, ManagedChannel> directChannel) {
+      MeterRegistry registry, String target, Future<?> backoffCap, Function<GatewayHost, ManagedChannel> directChannel,
+      ScheduledExecutorService housekeeping, Runnable onTerminated) {
     this.channel = channel;
     this.config = config;
     this.accounting = accounting;
@@ -51,6 +56,8 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
     this.target = target;
     this.backoffCap = backoffCap;
     this.directChannel = directChannel;
+    this.housekeeping = housekeeping;
+    this.onTerminated = new AtomicReference<>(onTerminated);
   }
 
   @Override
@@ -119,6 +126,7 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   public DatabaseChannel shutdown() {
     backoffCap.cancel(false);
     channel.shutdown();
+    releaseWhenTerminated();
     return this;
   }
 
@@ -126,7 +134,36 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   public DatabaseChannel shutdownNow() {
     backoffCap.cancel(false);
     channel.shutdownNow();
+    releaseWhenTerminated();
     return this;
+  }
+
+  /** Releases what the channel holds beyond grpc's own (its timer lease) once grpc has terminated it. */
+  private void releaseWhenTerminated() {
+    if (onTerminated.get() == null) {
+      return;
+    }
+    if (channel.isTerminated()) {
+      release();
+      return;
+    }
+    AtomicReference<Future<?>> watch = new AtomicReference<>();
+    watch.set(housekeeping.scheduleWithFixedDelay(() -> {
+      if (channel.isTerminated()) {
+        release();
+        Future<?> self = watch.get();
+        if (self != null) {
+          self.cancel(false);
+        }
+      }
+    }, 50, 50, TimeUnit.MILLISECONDS));
+  }
+
+  private void release() {
+    Runnable r = onTerminated.getAndSet(null);
+    if (r != null) {
+      r.run();
+    }
   }
 
   public boolean isShutdown() {
@@ -148,10 +185,14 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
     try {
       if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
         channel.shutdownNow();
+        channel.awaitTermination(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       channel.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+    if (channel.isTerminated()) {
+      release();
     }
   }
 

@@ -40,6 +40,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT}</td><td>1s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_FAILURES}</td><td>3</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_OUTLIER_DETECTION}</td><td>off</td></tr>
+ *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_LB_POLICY}</td><td>round_robin; {@code least_request} for a
+ *       tier whose instances differ in speed (see {@link Builder#loadBalancingPolicy})</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME}</td><td>10s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIMEOUT}</td><td>5s</td></tr>
  *   <tr><td>{@code SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_WITHOUT_CALLS}</td><td>true</td></tr>
@@ -70,6 +72,7 @@ public final class DatabaseChannelConfig {
   public static final String ENV_HEALTH_POLL_TIMEOUT = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_TIMEOUT";
   public static final String ENV_HEALTH_POLL_FAILURES = "SHAKENFIST_MARIADB_GATEWAY_HEALTH_POLL_FAILURES";
   public static final String ENV_OUTLIER_DETECTION = "SHAKENFIST_MARIADB_GATEWAY_OUTLIER_DETECTION";
+  public static final String ENV_LB_POLICY = "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY";
   public static final String ENV_KEEPALIVE_TIME = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIME";
   public static final String ENV_KEEPALIVE_TIMEOUT = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_TIMEOUT";
   public static final String ENV_KEEPALIVE_WITHOUT_CALLS = "SHAKENFIST_MARIADB_GATEWAY_KEEPALIVE_WITHOUT_CALLS";
@@ -248,7 +251,7 @@ public final class DatabaseChannelConfig {
     return outlierDetection;
   }
 
-  /** {@code round_robin} (default) or {@code pick_first} (diagnostics only: no fan-out). */
+  /** {@code round_robin} (default), {@code least_request} or {@code pick_first} (diagnostics only: no fan-out). */
   public String loadBalancingPolicy() {
     return loadBalancingPolicy;
   }
@@ -462,12 +465,16 @@ public final class DatabaseChannelConfig {
     }
 
     /**
-     * Load-balancing policy: {@code round_robin} (default) or {@code pick_first}. pick_first sends every
-     * call to one instance; it exists so tests can show that the per-endpoint counts reveal such a tier.
+     * Load-balancing policy: {@code round_robin} (default: every instance in turn, an exact split),
+     * {@code least_request} (power of two choices over calls in flight: of two random healthy instances the
+     * one with fewer outstanding calls; a slow instance gets fewer calls, at the price of an even split only
+     * on average; with {@code HEALTH_CHECK} poll or off) or {@code pick_first} (every call to one instance;
+     * it exists so tests can show that the per-endpoint counts reveal such a tier).
      */
     public Builder loadBalancingPolicy(String policy) {
-      if (!"round_robin".equals(policy) && !"pick_first".equals(policy)) {
-        throw new DatabaseConfigException("loadBalancingPolicy", policy, "expected round_robin or pick_first");
+      if (!LB_POLICIES.contains(policy)) {
+        throw new DatabaseConfigException("loadBalancingPolicy", policy,
+            "expected one of " + String.join(", ", LB_POLICIES));
       }
       draft.loadBalancingPolicy = policy;
       return this;
@@ -668,6 +675,7 @@ public final class DatabaseChannelConfig {
       e.duration(ENV_HEALTH_POLL_TIMEOUT, this::healthPollTimeout);
       e.whole(ENV_HEALTH_POLL_FAILURES, this::healthPollFailures);
       e.bool(ENV_OUTLIER_DETECTION, this::outlierDetection);
+      e.nonBlank(ENV_LB_POLICY, v -> loadBalancingPolicy(v.strip()));
       e.duration(ENV_KEEPALIVE_TIME, this::keepAliveTime);
       e.duration(ENV_KEEPALIVE_TIMEOUT, this::keepAliveTimeout);
       e.bool(ENV_KEEPALIVE_WITHOUT_CALLS, this::keepAliveWithoutCalls);
@@ -696,6 +704,10 @@ public final class DatabaseChannelConfig {
       if (draft.retryInitialBackoff.compareTo(draft.retryMaxBackoff) > 0) {
         throw new DatabaseConfigException("retryInitialBackoff", draft.retryInitialBackoff.toString(),
             "is longer than retryMaxBackoff " + draft.retryMaxBackoff);
+      }
+      if ("least_request".equals(draft.loadBalancingPolicy) && draft.healthCheck == HealthCheckMode.WATCH) {
+        throw new DatabaseConfigException("loadBalancingPolicy", draft.loadBalancingPolicy,
+            "works with health checks poll or off, not watch (" + ENV_LB_POLICY + ", " + ENV_HEALTH_CHECK + ")");
       }
       if ((draft.tlsCert == null) != (draft.tlsKey == null)) {
         String missing = draft.tlsCert == null ? ENV_TLS_CERT + " (tlsCert)" : ENV_TLS_KEY + " (tlsKey)";
@@ -743,6 +755,8 @@ public final class DatabaseChannelConfig {
       }
       return v;
     }
+
+    private static final List<String> LB_POLICIES = List.of("round_robin", "least_request", "pick_first");
 
     private static final Pattern METHOD = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*(/[A-Za-z_][A-Za-z0-9_]*)?");
   }

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.shakenfist.sfdb.client.internal.CoarseTimer;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
 import org.shakenfist.sfdb.client.internal.NettyTransport;
@@ -36,6 +37,7 @@ import org.shakenfist.sfdb.client.internal.SfdbTargets;
  * }</pre>
  */
 public final class DatabaseChannels {
+  /** Caps reconnect backoff of every channel and notices when shut-down channels have terminated. */
   private static final ScheduledExecutorService BACKOFF_TIMER = Executors.newSingleThreadScheduledExecutor(
       new ThreadFactoryBuilder().setNameFormat("sfdb-reconnect-backoff-cap").setDaemon(true).build());
 
@@ -69,25 +71,33 @@ public final class DatabaseChannels {
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
     String target = SfdbTargets.target(config.transport(), config.hosts());
-    ManagedChannel channel = managedChannel(config, target, accounting);
+    // In-process channels (tests, benchmarks) get the coarse timer for their per-call deadline tasks; Netty's
+    // run on its event loops.
+    ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS ? CoarseTimer.lease() : null;
+    ManagedChannel channel = managedChannel(config, target, accounting, timer);
 
     // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
     // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
     long capNanos = config.reconnectBackoffMax().toNanos();
     Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
         TimeUnit.NANOSECONDS);
+    Runnable releaseTimer = timer == null ? () -> {} : timer::shutdown;
     return new DatabaseChannel(channel, config, accounting, registry, target, cap, host -> {
       DatabaseChannelConfig direct = direct(config, host);
-      return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null);
-    });
+      return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null, null);
+    }, BACKOFF_TIMER, releaseTimer);
   }
 
-  /** The grpc channel for {@code config} and its target; {@code accounting} may be null (no counting). */
+  /**
+   * The grpc channel for {@code config} and its target; {@code accounting} may be null (no counting),
+   * {@code timer} too (grpc's own timer).
+   */
   private static ManagedChannel managedChannel(DatabaseChannelConfig config, String target,
-      EndpointAccounting accounting) {
+      EndpointAccounting accounting, ScheduledExecutorService timer) {
     ManagedChannelBuilder<?> builder;
     if (config.transport() == Transport.IN_PROCESS) {
-      builder = InProcessChannelBuilder.forTarget(target);
+      InProcessChannelBuilder inProcess = InProcessChannelBuilder.forTarget(target);
+      builder = timer == null ? inProcess : inProcess.scheduledExecutorService(timer);
     } else {
       builder = NettyTransport.configure(NettyChannelBuilder.forTarget(target, config.credentials()))
           .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)

@@ -126,11 +126,30 @@ class DatabaseChannelConfigTest {
   }
 
   @Test
+  void leastRequestIsOptInAndKeepsHealthChecking() {
+    DatabaseChannelConfig c = DatabaseChannelConfig.fromEnv(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b",
+        "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request"));
+    assertEquals("least_request", c.loadBalancingPolicy());
+    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
+        "failures", 3.0, "childPolicy", "sfdb_least_request"))), ServiceConfigs.forConfig(c).get("loadBalancingConfig"));
+    assertEquals(List.of(Map.of("sfdb_least_request", Map.of())), ServiceConfigs.forConfig(
+        c.toBuilder().healthCheck(HealthCheckMode.OFF).build()).get("loadBalancingConfig"));
+    DatabaseConfigException watch = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(
+        "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request",
+        "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", "watch")));
+    assertTrue(watch.getMessage().contains("SHAKENFIST_MARIADB_GATEWAY_LB_POLICY"), watch.getMessage());
+    DatabaseConfigException bad = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(
+        "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "fastest")));
+    assertTrue(bad.getMessage().contains("SHAKENFIST_MARIADB_GATEWAY_LB_POLICY") && bad.getMessage().contains("fastest")
+        && bad.getMessage().contains("least_request"), bad.getMessage());
+  }
+
+  @Test
   void serviceConfigCarriesPollHealthDeadlineAndRetries() {
     DatabaseChannelConfig c = DatabaseChannelConfig.builder().hosts("a").retryMethods("p.S/M", "p.T").build();
     Map<String, Object> sc = ServiceConfigs.forConfig(c);
     assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0))), sc.get("loadBalancingConfig"));
+        "failures", 3.0, "childPolicy", "round_robin"))), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
     assertEquals(Map.of("maxTokens", 100.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryBudgetTokens(0).build()).containsKey("retryThrottling"));

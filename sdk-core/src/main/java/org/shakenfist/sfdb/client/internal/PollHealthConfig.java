@@ -9,5 +9,7 @@ import java.time.Duration;
  * @param interval time between polls of one READY instance
  * @param timeout deadline of one poll
  * @param failures unanswered polls in a row that make an instance unhealthy
+ * @param childPolicy the policy that picks among healthy instances: {@code round_robin} or
+ *     {@code sfdb_least_request}
  */
-record PollHealthConfig(Duration interval, Duration timeout, int failures) {}
+record PollHealthConfig(Duration interval, Duration timeout, int failures, String childPolicy) {}

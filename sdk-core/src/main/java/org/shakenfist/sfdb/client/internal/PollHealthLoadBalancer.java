@@ -22,20 +22,20 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * round_robin with poll-mode health (see {@link PollHealthLoadBalancerProvider}). Each READY instance is
+ * round_robin (or {@code sfdb_least_request}: the config's {@code childPolicy}) with poll-mode health (see {@link PollHealthLoadBalancerProvider}). Each READY instance is
  * polled every interval; it leaves the rotation when it answers anything but SERVING (at once: the server
  * said so, e.g. while draining) or after {@code failures} polls in a row got no answer. A server without
  * a health service (UNIMPLEMENTED) is treated as healthy, with one warning. When every READY instance is
  * unhealthy the policy panics and sends to all of them (logged once per panic), rather than to none.
  *
- * <p>The wrapper sits between round_robin and grpc's subchannels and only changes the state round_robin
+ * <p>The wrapper sits between its child policy and grpc's subchannels and only changes the state the child
  * sees (READY → TRANSIENT_FAILURE while unhealthy); connection management stays grpc's.
  */
 final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   private final Helper helper;
   private final SynchronizationContext syncContext;
-  private final LoadBalancer child;
-  private final Object childConfig;
+  private LoadBalancer child; // created by the first resolution: the config names it
+  private Object childConfig;
   private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
   private PollHealthConfig config; // from the service config, before any subchannel exists
   private boolean panic;
@@ -44,19 +44,6 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   PollHealthLoadBalancer(Helper helper) {
     this.helper = helper;
     this.syncContext = helper.getSynchronizationContext();
-    LoadBalancerProvider rr = LoadBalancerRegistry.getDefaultRegistry().getProvider("round_robin");
-    this.childConfig = rr.parseLoadBalancingPolicyConfig(Map.of()).getConfig();
-    this.child = rr.newLoadBalancer(new ForwardingLoadBalancerHelper() {
-      @Override
-      protected Helper delegate() {
-        return helper;
-      }
-
-      @Override
-      public Subchannel createSubchannel(CreateSubchannelArgs args) {
-        return new PolledSubchannel(helper.createSubchannel(args));
-      }
-    });
   }
 
   @Override
@@ -69,7 +56,39 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
     if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthConfig c) {
       config = c;
     }
+    if (child == null) {
+      LoadBalancerProvider provider = LoadBalancerRegistry.getDefaultRegistry().getProvider(config.childPolicy());
+      childConfig = provider.parseLoadBalancingPolicyConfig(Map.of()).getConfig();
+      child = provider.newLoadBalancer(new ForwardingLoadBalancerHelper() {
+        @Override
+        protected Helper delegate() {
+          return helper;
+        }
+
+        @Override
+        public Subchannel createSubchannel(CreateSubchannelArgs args) {
+          return new PolledSubchannel(helper.createSubchannel(args));
+        }
+      });
+    }
     return child.acceptResolvedAddresses(resolved.toBuilder().setLoadBalancingPolicyConfig(childConfig).build());
+  }
+
+  @Override
+  public void handleNameResolutionError(Status error) {
+    if (child == null) {
+      helper.updateBalancingState(ConnectivityState.TRANSIENT_FAILURE,
+          new FixedResultPicker(PickResult.withError(error)));
+    } else {
+      child.handleNameResolutionError(error);
+    }
+  }
+
+  @Override
+  public void requestConnection() {
+    if (child != null) {
+      child.requestConnection();
+    }
   }
 
   @Override
@@ -78,7 +97,9 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
       s.stopPolling();
     }
     subchannels.clear();
-    super.shutdown();
+    if (child != null) {
+      child.shutdown();
+    }
   }
 
   private void updatePanic() {

@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Load-balancing policy {@code sfdb_poll_health}: round_robin whose instances are health-checked with unary
  * {@code grpc.health.v1.Health/Check} polls instead of Watch streams (for servers whose Watch is unsafe).
- * Config: {@code {"intervalMillis": 2000.0, "timeoutMillis": 1000.0, "failures": 3.0}}. Registered through
+ * Config: {@code {"intervalMillis": 2000.0, "timeoutMillis": 1000.0, "failures": 3.0,
+ * "childPolicy": "round_robin"}} (or {@code "sfdb_least_request"}). Registered through
  * {@code META-INF/services/io.grpc.LoadBalancerProvider}.
  */
 public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
@@ -42,10 +43,13 @@ public final class PollHealthLoadBalancerProvider extends LoadBalancerProvider {
       long interval = ((Number) raw.get("intervalMillis")).longValue();
       long timeout = ((Number) raw.get("timeoutMillis")).longValue();
       long failures = ((Number) raw.get("failures")).longValue();
-      if (interval <= 0 || timeout <= 0 || failures < 1) {
+      String childPolicy = (String) raw.get("childPolicy");
+      if (interval <= 0 || timeout <= 0 || failures < 1
+          || !("round_robin".equals(childPolicy) || LeastRequestLoadBalancerProvider.POLICY.equals(childPolicy))) {
         return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw));
       }
-      return ConfigOrError.fromConfig(new PollHealthConfig(Duration.ofMillis(interval), Duration.ofMillis(timeout), (int) failures));
+      return ConfigOrError.fromConfig(new PollHealthConfig(Duration.ofMillis(interval), Duration.ofMillis(timeout), (int) failures,
+          childPolicy));
     } catch (RuntimeException e) {
       return ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(POLICY + ": bad config " + raw).withCause(e));
     }

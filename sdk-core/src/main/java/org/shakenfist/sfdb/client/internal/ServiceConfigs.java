@@ -19,15 +19,18 @@ public final class ServiceConfigs {
   public static Map<String, Object> forConfig(DatabaseChannelConfig config) {
     Map<String, Object> sc = new LinkedHashMap<>();
     Map<String, ?> policy;
+    String picker = "least_request".equals(config.loadBalancingPolicy())
+        ? LeastRequestLoadBalancerProvider.POLICY : "round_robin";
     if ("pick_first".equals(config.loadBalancingPolicy())) {
       policy = Map.of("pick_first", Map.of());
     } else if (config.healthCheck() == HealthCheckMode.POLL) {
       policy = Map.of(PollHealthLoadBalancerProvider.POLICY, Map.of(
           "intervalMillis", (double) config.healthPollInterval().toMillis(),
           "timeoutMillis", (double) config.healthPollTimeout().toMillis(),
-          "failures", (double) config.healthPollFailures()));
+          "failures", (double) config.healthPollFailures(),
+          "childPolicy", picker));
     } else {
-      policy = Map.of("round_robin", Map.of());
+      policy = Map.of(picker, Map.of());
     }
     if (config.outlierDetection()) {
       policy = outlierDetection(policy, config.hosts().size());

@@ -8,6 +8,7 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelLogger;
 import io.grpc.ClientCall;
+import io.grpc.ClientStreamTracer;
 import io.grpc.ConnectivityState;
 import io.grpc.ConnectivityStateInfo;
 import io.grpc.EquivalentAddressGroup;
@@ -47,7 +48,7 @@ import org.junit.jupiter.api.Test;
 class PollHealthLoadBalancerTest {
   private static final Duration INTERVAL = Duration.ofSeconds(2);
   private static final PollHealthConfig CONFIG =
-      new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3);
+      new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3, "round_robin");
 
   private final SynchronizationContext sync = new SynchronizationContext((t, e) -> {
     throw new AssertionError(e);
@@ -139,13 +140,61 @@ class PollHealthLoadBalancerTest {
     assertEquals(0, clock.pending(), "shutdown cancels every poll timer");
   }
 
-  /** Addresses the picker returns over enough picks to go round every READY child twice. */
+  @Test
+  void leastRequestChildPicksTheLessBusyHealthyInstance() {
+    sync.execute(lb::shutdown);
+    subchannels.clear();
+    lb = new PollHealthLoadBalancer(helper);
+    sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+        .setAddresses(List.of(eag("a"), eag("b"), eag("c")))
+        .setLoadBalancingPolicyConfig(new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3,
+            LeastRequestLoadBalancerProvider.POLICY))
+        .build()));
+    subchannels.values().forEach(s -> s.setState(ConnectivityState.READY));
+    subchannels.get("a").lastCall().answer(ServingStatus.SERVING);
+    subchannels.get("b").lastCall().answer(ServingStatus.SERVING);
+    subchannels.get("c").lastCall().answer(ServingStatus.NOT_SERVING);
+    assertTrue(helper.picker instanceof LeastRequestLoadBalancer.TwoChoicesPicker, helper.picker.toString());
+    // random picks: 200 of them miss one of two equally loaded instances with probability 2^-199
+    assertEquals(Set.of("a", "b"), picked(200), "health still decides: the NOT_SERVING instance gets nothing");
+
+    // Two calls in flight on a (streams created for picks of a): with two healthy instances both are sampled,
+    // so b wins every pick.
+    LoadBalancer.PickResult onA = null;
+    for (int i = 0; i < 200 && onA == null; i++) {
+      LoadBalancer.PickResult r = helper.picker.pickSubchannel(new PickArgs());
+      onA = name(r).equals("a") ? r : null;
+    }
+    assertTrue(onA != null, "a is picked while nothing is in flight");
+    List<ClientStreamTracer> inFlight = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      inFlight.add(onA.getStreamTracerFactory().newClientStreamTracer(STREAM, new Metadata()));
+    }
+    for (int i = 0; i < 50; i++) {
+      assertEquals("b", name(helper.picker.pickSubchannel(new PickArgs())), "pick " + i);
+    }
+    inFlight.forEach(t -> t.streamClosed(Status.OK));
+    assertEquals(Set.of("a", "b"), picked(200), "calls finished: both are picked again");
+  }
+
+  private static final ClientStreamTracer.StreamInfo STREAM =
+      ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(CallOptions.DEFAULT).build();
+
+  private static String name(LoadBalancer.PickResult r) {
+    return ((FakeAddress) r.getSubchannel().getAddresses().getAddresses().get(0)).name;
+  }
+
   private Set<String> picked() {
+    return picked(8);
+  }
+
+  /** Addresses the picker returns over {@code picks} picks. */
+  private Set<String> picked(int picks) {
     Set<String> out = new TreeSet<>();
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < picks; i++) {
       LoadBalancer.PickResult r = helper.picker.pickSubchannel(new PickArgs());
       if (r.getSubchannel() != null) {
-        out.add(((FakeAddress) r.getSubchannel().getAddresses().getAddresses().get(0)).name);
+        out.add(name(r));
       }
     }
     return out;

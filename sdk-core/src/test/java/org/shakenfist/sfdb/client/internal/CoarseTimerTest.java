@@ -1,0 +1,107 @@
+package org.shakenfist.sfdb.client.internal;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.DatabaseChannels;
+import org.shakenfist.sfdb.client.Transport;
+
+class CoarseTimerTest {
+
+  @Test
+  void aDeadlineOfAnInProcessChannelFiresWithinATickAndClosingReleasesTheTimer() throws Exception {
+    String name = "coarse-timer-" + System.nanoTime();
+    CountDownLatch never = new CountDownLatch(1);
+    Server server = InProcessServerBuilder.forName(name).addService(new SimpleServiceGrpc.SimpleServiceImplBase() {
+      @Override
+      public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> observer) {
+        // never answers: only the client's deadline ends the call
+      }
+    }).build().start();
+    int leasesBefore = CoarseTimer.leases();
+    DatabaseChannel channel = DatabaseChannels.fromConfig(DatabaseChannelConfig.builder().hosts(name)
+        .transport(Transport.IN_PROCESS).deadline(Duration.ofMillis(200)).build());
+    try {
+      assertEquals(leasesBefore + 1, CoarseTimer.leases(), "the channel holds a lease on the coarse timer");
+      long best = Long.MAX_VALUE;
+      for (int attempt = 0; attempt < 3; attempt++) {
+        long start = System.nanoTime();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+            SimpleServiceGrpc.newBlockingStub(channel).unaryRpc(SimpleRequest.getDefaultInstance()));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.toString());
+        assertTrue(millis >= 200, "a 200 ms deadline fired early, after " + millis + " ms");
+        best = Math.min(best, millis);
+      }
+      // the bound holds for the best of 3 calls: a busy machine may delay one wake-up, not every one
+      assertTrue(best <= 300, "a 200 ms deadline fired after " + best + " ms at best (tick " + CoarseTimer.TICK + ")");
+    } finally {
+      channel.close();
+      never.countDown();
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    assertEquals(leasesBefore, CoarseTimer.leases(), "closing the channel released its lease");
+    if (leasesBefore == 0) {
+      await("the timer thread ends").atMost(Duration.ofSeconds(5)).until(() -> !timerThreadAlive());
+    }
+  }
+
+  @Test
+  void schedulesCancelsRepeatsAndReleasesItsThreadWithTheLastLease() throws Exception {
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    try {
+      assertTrue(timerThreadAlive());
+      CountDownLatch ran = new CountDownLatch(1);
+      long start = System.nanoTime();
+      timer.schedule(ran::countDown, 30, TimeUnit.MILLISECONDS);
+      assertTrue(ran.await(5, TimeUnit.SECONDS));
+      assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(30), "ran before its delay");
+
+      AtomicInteger cancelledRuns = new AtomicInteger();
+      ScheduledFuture<?> cancelled = timer.schedule(cancelledRuns::incrementAndGet, 50, TimeUnit.MILLISECONDS);
+      assertTrue(cancelled.cancel(false));
+      AtomicInteger ticks = new AtomicInteger();
+      ScheduledFuture<?> periodic = timer.scheduleAtFixedRate(ticks::incrementAndGet, 0, 20, TimeUnit.MILLISECONDS);
+      await().atMost(Duration.ofSeconds(5)).until(() -> ticks.get() >= 3);
+      periodic.cancel(false);
+      int after = ticks.get();
+      Thread.sleep(120);
+      assertTrue(ticks.get() <= after + 1, "a cancelled periodic task stops");
+      assertEquals(0, cancelledRuns.get(), "a cancelled task never runs");
+    } finally {
+      timer.shutdown();
+    }
+    assertTrue(timer.isShutdown());
+    assertThrows(RejectedExecutionException.class, () -> timer.schedule(() -> {}, 1, TimeUnit.MILLISECONDS));
+    if (CoarseTimer.leases() == 0) {
+      await("the timer thread ends").atMost(Duration.ofSeconds(5)).until(() -> !timerThreadAlive());
+      assertFalse(timerThreadAlive());
+    }
+  }
+
+  private static boolean timerThreadAlive() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .anyMatch(t -> t.getName().equals(CoarseTimer.THREAD_NAME) && t.isAlive());
+  }
+}
