@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.EndpointStates;
 import org.shakenfist.sfdb.client.internal.ReadinessProbe;
 
 /**
@@ -45,10 +46,12 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   private final Function<GatewayHost, ManagedChannel> directChannel;
   private final ScheduledExecutorService housekeeping;
   private final AtomicReference<Runnable> onTerminated;
+  private final EndpointStates states;
 
   DatabaseChannel(ManagedChannel channel, DatabaseChannelConfig config, EndpointAccounting accounting,
       MeterRegistry registry, String target, Future<?> backoffCap, Function<GatewayHost, ManagedChannel> directChannel,
-      ScheduledExecutorService housekeeping, Runnable onTerminated) {
+      ScheduledExecutorService housekeeping, Runnable onTerminated, EndpointStates states) {
+    this.states = states;
     this.channel = channel;
     this.config = config;
     this.accounting = accounting;
@@ -92,6 +95,22 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
    */
   public CallCounts callCounts() {
     return accounting == null ? CallCounts.empty() : accounting.snapshot();
+  }
+
+  /**
+   * Every configured instance's state as this channel sees it now: addresses, connectivity, health, whether
+   * calls go to it, since when, and attempts so far. The same is published as Micrometer gauges
+   * ({@code sfdb.client.endpoint.in.rotation}, {@code .state}, {@code .health}, tag {@code endpoint}), and an
+   * instance entering or leaving the rotation is logged at INFO.
+   *
+   * <pre>{@code
+   * channel.endpoints().forEach(e -> System.out.println(e.host() + " " + e.connectivity() + " " + e.health()));
+   * // 10.0.0.20:13005 READY SERVING
+   * // 10.0.0.21:13005 TRANSIENT_FAILURE UNKNOWN
+   * }</pre>
+   */
+  public List<EndpointState> endpoints() {
+    return states.snapshot();
   }
 
   /** The registry holding {@code sfdb.client.calls} (tags endpoint, method, status). */

@@ -8,6 +8,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.internal.CoarseTimer;
 import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.EndpointStates;
 import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
 import org.shakenfist.sfdb.client.internal.NettyTransport;
 import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
@@ -74,26 +76,33 @@ public final class DatabaseChannels {
     // In-process channels (tests, benchmarks) get the coarse timer for their per-call deadline tasks; Netty's
     // run on its event loops.
     ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS ? CoarseTimer.lease() : null;
-    ManagedChannel channel = managedChannel(config, target, accounting, timer);
+    EndpointStates states = new EndpointStates(config.hosts(), config.healthCheck() == HealthCheckMode.OFF
+        ? EndpointState.Health.UNCHECKED : EndpointState.Health.UNKNOWN, accounting, registry, Clock.systemUTC());
+    ManagedChannel channel = managedChannel(config, target, accounting, timer, states);
 
     // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
     // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
     long capNanos = config.reconnectBackoffMax().toNanos();
     Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
         TimeUnit.NANOSECONDS);
-    Runnable releaseTimer = timer == null ? () -> {} : timer::shutdown;
+    Runnable release = () -> {
+      states.close();
+      if (timer != null) {
+        timer.shutdown();
+      }
+    };
     return new DatabaseChannel(channel, config, accounting, registry, target, cap, host -> {
       DatabaseChannelConfig direct = direct(config, host);
-      return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null, null);
-    }, BACKOFF_TIMER, releaseTimer);
+      return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null, null, null);
+    }, BACKOFF_TIMER, release, states);
   }
 
   /**
    * The grpc channel for {@code config} and its target; {@code accounting} may be null (no counting),
-   * {@code timer} too (grpc's own timer).
+   * {@code timer} too (grpc's own timer), and {@code states} (no endpoint view).
    */
   private static ManagedChannel managedChannel(DatabaseChannelConfig config, String target,
-      EndpointAccounting accounting, ScheduledExecutorService timer) {
+      EndpointAccounting accounting, ScheduledExecutorService timer, EndpointStates states) {
     ManagedChannelBuilder<?> builder;
     if (config.transport() == Transport.IN_PROCESS) {
       InProcessChannelBuilder inProcess = InProcessChannelBuilder.forTarget(target);
@@ -103,6 +112,9 @@ public final class DatabaseChannels {
           .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveWithoutCalls(config.keepAliveWithoutCalls());
+    }
+    if (states != null) {
+      builder.setNameResolverArg(ResolverServiceConfig.ENDPOINT_STATES, states);
     }
     builder.setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(ServiceConfigs.forConfig(config)))
         .maxInboundMessageSize(config.maxInboundMessageSize())

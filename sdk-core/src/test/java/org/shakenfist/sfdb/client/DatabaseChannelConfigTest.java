@@ -130,9 +130,8 @@ class DatabaseChannelConfigTest {
     DatabaseChannelConfig c = DatabaseChannelConfig.fromEnv(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b",
         "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request"));
     assertEquals("least_request", c.loadBalancingPolicy());
-    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0, "childPolicy", "sfdb_least_request"))), ServiceConfigs.forConfig(c).get("loadBalancingConfig"));
-    assertEquals(List.of(Map.of("sfdb_least_request", Map.of())), ServiceConfigs.forConfig(
+    assertEquals(sdkPolicy("sfdb_least_request", true), ServiceConfigs.forConfig(c).get("loadBalancingConfig"));
+    assertEquals(sdkPolicy("sfdb_least_request", false), ServiceConfigs.forConfig(
         c.toBuilder().healthCheck(HealthCheckMode.OFF).build()).get("loadBalancingConfig"));
     DatabaseConfigException watch = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(
         "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request",
@@ -148,15 +147,14 @@ class DatabaseChannelConfigTest {
   void serviceConfigCarriesPollHealthDeadlineAndRetries() {
     DatabaseChannelConfig c = DatabaseChannelConfig.builder().hosts("a").retryMethods("p.S/M", "p.T").build();
     Map<String, Object> sc = ServiceConfigs.forConfig(c);
-    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0, "childPolicy", "round_robin"))), sc.get("loadBalancingConfig"));
+    assertEquals(sdkPolicy("round_robin", true), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
     assertEquals(Map.of("maxTokens", 100.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryBudgetTokens(0).build()).containsKey("retryThrottling"));
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryMethods(List.of()).build()).containsKey("retryThrottling"),
         "no retries, no budget");
     Map<String, Object> watch = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build());
-    assertEquals(List.of(Map.of("round_robin", Map.of())), watch.get("loadBalancingConfig"));
+    assertEquals(sdkPolicy("round_robin", false), watch.get("loadBalancingConfig"), "Watch is grpc's, not polled");
     assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));
     String text = sc.get("methodConfig").toString();
     assertTrue(text.contains("timeout=30.000000000s"), text);
@@ -164,7 +162,15 @@ class DatabaseChannelConfigTest {
     assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
     Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());
     assertTrue(!off.containsKey("healthCheckConfig"));
-    assertEquals(List.of(Map.of("round_robin", Map.of())), off.get("loadBalancingConfig"));
+    assertEquals(sdkPolicy("round_robin", false), off.get("loadBalancingConfig"));
+    assertEquals(sdkPolicy("pick_first", false), ServiceConfigs.forConfig(c.toBuilder().loadBalancingPolicy("pick_first")
+        .build()).get("loadBalancingConfig"));
+  }
+
+  /** The SDK's policy (every channel's) with the default poll settings. */
+  private static List<Map<String, ?>> sdkPolicy(String child, boolean poll) {
+    return List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
+        "failures", 3.0, "childPolicy", child, "poll", poll)));
   }
 
   @Test

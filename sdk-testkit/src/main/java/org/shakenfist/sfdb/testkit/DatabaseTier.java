@@ -146,7 +146,7 @@ public final class DatabaseTier implements AutoCloseable {
     Map<String, String> env = new LinkedHashMap<>();
     env.put(DatabaseChannelConfig.ENV_HOSTS, hostsString());
     List<Integer> metricsPorts = instances.stream().map(FakeDatabaseInstance::metricsPort).distinct().toList();
-    if (metricsPorts.size() == 1) {
+    if (metricsPorts.size() == 1 && metricsPorts.get(0) > 0) { // 0: metricsHttp(false), no metrics port
       env.put(DatabaseChannelConfig.ENV_METRICS_PORT, String.valueOf(metricsPorts.get(0)));
     }
     return Map.copyOf(env);

@@ -10,6 +10,7 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -194,6 +195,11 @@ class WireApiTest {
       }
       assertEquals(2, ch.callCounts().byEndpoint().keySet().stream()
           .filter(k -> k.startsWith("127.0.0.1:")).count(), ch.callCounts().toString());
+    }
+    try (DatabaseTier noMetrics = DatabaseTier.builder().instances(2).transport(Transport.NETTY).metricsHttp(false)
+        .start(); DatabaseChannel ch = DatabaseChannels.fromEnv(noMetrics.env())) {
+      assertEquals(Set.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS"), noMetrics.env().keySet(), "no metrics port to name");
+      ch.awaitReady(2, Duration.ofSeconds(20));
     }
   }
 }

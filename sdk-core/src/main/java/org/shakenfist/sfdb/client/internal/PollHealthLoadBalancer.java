@@ -1,9 +1,11 @@
 package org.shakenfist.sfdb.client.internal;
 
+import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ChannelLogger.ChannelLogLevel;
 import io.grpc.ConnectivityState;
 import io.grpc.ConnectivityStateInfo;
+import io.grpc.EquivalentAddressGroup;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
@@ -17,9 +19,12 @@ import io.grpc.util.ForwardingLoadBalancer;
 import io.grpc.util.ForwardingLoadBalancerHelper;
 import io.grpc.util.ForwardingSubchannel;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.shakenfist.sfdb.client.EndpointState;
+import org.shakenfist.sfdb.client.GatewayHost;
 
 /**
  * round_robin (or {@code sfdb_least_request}: the config's {@code childPolicy}) with poll-mode health (see {@link PollHealthLoadBalancerProvider}). Each READY instance is
@@ -38,6 +43,7 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   private Object childConfig;
   private final Set<PolledSubchannel> subchannels = new LinkedHashSet<>();
   private PollHealthConfig config; // from the service config, before any subchannel exists
+  private EndpointStates states; // from the resolver; null when the channel is not the SDK's
   private boolean panic;
   private boolean warnedUnimplemented;
 
@@ -55,6 +61,10 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
   public Status acceptResolvedAddresses(ResolvedAddresses resolved) {
     if (resolved.getLoadBalancingPolicyConfig() instanceof PollHealthConfig c) {
       config = c;
+    }
+    EndpointStates s = resolved.getAttributes().get(EndpointStates.ATTR);
+    if (s != null) {
+      states = s;
     }
     if (child == null) {
       LoadBalancerProvider provider = LoadBalancerRegistry.getDefaultRegistry().getProvider(config.childPolicy());
@@ -137,6 +147,9 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
     private boolean healthy = true;
     private int failures;
     private String lastProblem = "";
+    private EndpointState.Health health = EndpointState.Health.UNKNOWN;
+    private GatewayHost reportedHost;
+    private java.net.SocketAddress reportedAddress;
     private SynchronizationContext.ScheduledHandle timer;
     private long generation;
 
@@ -158,7 +171,10 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
         if (info.getState() == ConnectivityState.READY) {
           healthy = true;
           failures = 0;
-          startPolling();
+          health = EndpointState.Health.UNKNOWN;
+          if (config.poll()) {
+            startPolling();
+          }
         } else {
           stopPolling();
         }
@@ -173,6 +189,39 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
       subchannels.remove(this);
       delegate.shutdown();
       updatePanic();
+      if (states != null && reportedHost != null) {
+        states.remove(reportedHost, reportedAddress);
+      }
+    }
+
+    /** Tells the channel's endpoint view what this subchannel is and whether calls go to it. */
+    private void report() {
+      if (states == null) {
+        return;
+      }
+      // round_robin's and least_request's subchannels have one address group; pick_first's has all of them
+      // and connects to one, known only while READY
+      List<EquivalentAddressGroup> groups = delegate.getAllAddresses();
+      EquivalentAddressGroup group = null;
+      if (groups.size() == 1) {
+        group = groups.get(0);
+      } else if (raw.getState() == ConnectivityState.READY) {
+        Attributes connected = delegate.getConnectedAddressAttributes();
+        group = groups.stream().filter(g -> g.getAttributes().equals(connected)).findFirst().orElse(null);
+      }
+      if (group != null && group.getAttributes().get(SfdbNameResolver.GATEWAY_HOST) != null) {
+        reportedHost = group.getAttributes().get(SfdbNameResolver.GATEWAY_HOST);
+        reportedAddress = group.getAddresses().get(0);
+      }
+      if (reportedHost == null) {
+        return;
+      }
+      EndpointState.Health h = config.poll() ? health : states.initialHealth();
+      boolean inRotation = delivered != null && delivered.getState() == ConnectivityState.READY;
+      String problem = inRotation ? ""
+          : raw.getState() == ConnectivityState.READY ? "health poll: " + lastProblem
+          : raw.getStatus().isOk() ? "" : HealthChecks.describe(raw.getStatus());
+      states.update(reportedHost, reportedAddress, raw.getState(), h, inRotation, problem);
     }
 
     void deliver() {
@@ -185,6 +234,7 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
         delivered = effective;
         listener.onSubchannelState(effective);
       }
+      report();
     }
 
     private void startPolling() {
@@ -245,12 +295,14 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
       if (ok) {
         failures = 0;
         healthy = true;
+        health = EndpointState.Health.SERVING;
       } else {
         lastProblem = problem;
         failures++;
         // A server that answers "not serving" said so: leave at once. Silence needs `failures` strikes.
         if (answered || failures >= config.failures()) {
           healthy = false;
+          health = EndpointState.Health.NOT_SERVING;
         }
       }
       deliver();

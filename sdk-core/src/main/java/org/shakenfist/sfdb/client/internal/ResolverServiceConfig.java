@@ -12,4 +12,7 @@ import java.util.Map;
 public record ResolverServiceConfig(Map<String, ?> serviceConfig) {
   /** Name-resolver argument key. */
   public static final NameResolver.Args.Key<ResolverServiceConfig> KEY = NameResolver.Args.Key.create("sfdb-service-config");
+  /** Name-resolver argument key of the channel's {@link EndpointStates}, passed on to the policy. */
+  public static final NameResolver.Args.Key<EndpointStates> ENDPOINT_STATES =
+      NameResolver.Args.Key.create("sfdb-endpoint-states");
 }

@@ -18,20 +18,19 @@ public final class ServiceConfigs {
   /** Service config for a channel configured by {@code config}. */
   public static Map<String, Object> forConfig(DatabaseChannelConfig config) {
     Map<String, Object> sc = new LinkedHashMap<>();
-    Map<String, ?> policy;
-    String picker = "least_request".equals(config.loadBalancingPolicy())
-        ? LeastRequestLoadBalancerProvider.POLICY : "round_robin";
-    if ("pick_first".equals(config.loadBalancingPolicy())) {
-      policy = Map.of("pick_first", Map.of());
-    } else if (config.healthCheck() == HealthCheckMode.POLL) {
-      policy = Map.of(PollHealthLoadBalancerProvider.POLICY, Map.of(
-          "intervalMillis", (double) config.healthPollInterval().toMillis(),
-          "timeoutMillis", (double) config.healthPollTimeout().toMillis(),
-          "failures", (double) config.healthPollFailures(),
-          "childPolicy", picker));
-    } else {
-      policy = Map.of(picker, Map.of());
-    }
+    // Every channel runs the SDK's policy: it reports endpoint states, polls health when asked, and delegates
+    // picking to round_robin, least_request or (diagnostics) pick_first.
+    String child = switch (config.loadBalancingPolicy()) {
+      case "least_request" -> LeastRequestLoadBalancerProvider.POLICY;
+      case "pick_first" -> "pick_first";
+      default -> "round_robin";
+    };
+    Map<String, ?> policy = Map.of(PollHealthLoadBalancerProvider.POLICY, Map.of(
+        "intervalMillis", (double) config.healthPollInterval().toMillis(),
+        "timeoutMillis", (double) config.healthPollTimeout().toMillis(),
+        "failures", (double) config.healthPollFailures(),
+        "childPolicy", child,
+        "poll", config.healthCheck() == HealthCheckMode.POLL && !"pick_first".equals(child)));
     if (config.outlierDetection()) {
       policy = outlierDetection(policy, config.hosts().size());
     }

@@ -30,6 +30,9 @@ import org.shakenfist.sfdb.client.GatewayHosts;
  * fails or a health state flips), so a changed DNS answer is picked up then.
  */
 final class SfdbNameResolver extends NameResolver {
+  /** On every address group: the configured instance it belongs to. */
+  static final Attributes.Key<GatewayHost> GATEWAY_HOST = Attributes.Key.create("sfdb-gateway-host");
+
   private static final ExecutorService DNS_EXECUTOR = Executors.newCachedThreadPool(
       new ThreadFactoryBuilder().setNameFormat("sfdb-dns-%d").setDaemon(true).build());
 
@@ -95,9 +98,11 @@ final class SfdbNameResolver extends NameResolver {
   }
 
   private void deliver(StatusOr<List<EquivalentAddressGroup>> addresses) {
+    EndpointStates states = args.getArg(ResolverServiceConfig.ENDPOINT_STATES);
     listener.onResult2(ResolutionResult.newBuilder()
         .setAddressesOrError(addresses)
         .setServiceConfig(serviceConfig)
+        .setAttributes(states == null ? Attributes.EMPTY : Attributes.newBuilder().set(EndpointStates.ATTR, states).build())
         .build());
   }
 
@@ -129,9 +134,13 @@ final class SfdbNameResolver extends NameResolver {
           "sfdb: could not resolve any gateway host of " + GatewayHosts.render(hosts) + ": " + failures));
     }
     List<EquivalentAddressGroup> groups = new ArrayList<>(addresses.size());
-    addresses.forEach((address, host) -> groups.add(inProcess ? new EquivalentAddressGroup(address)
-        : new EquivalentAddressGroup(address, Attributes.newBuilder()
-            .set(EquivalentAddressGroup.ATTR_AUTHORITY_OVERRIDE, host.toString()).build())));
+    addresses.forEach((address, host) -> {
+      Attributes.Builder attrs = Attributes.newBuilder().set(GATEWAY_HOST, host);
+      if (!inProcess) {
+        attrs.set(EquivalentAddressGroup.ATTR_AUTHORITY_OVERRIDE, host.toString());
+      }
+      groups.add(new EquivalentAddressGroup(address, attrs.build()));
+    });
     return StatusOr.fromValue(groups);
   }
 }

@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
 class PollHealthLoadBalancerTest {
   private static final Duration INTERVAL = Duration.ofSeconds(2);
   private static final PollHealthConfig CONFIG =
-      new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3, "round_robin");
+      new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3, "round_robin", true);
 
   private final SynchronizationContext sync = new SynchronizationContext((t, e) -> {
     throw new AssertionError(e);
@@ -148,7 +148,7 @@ class PollHealthLoadBalancerTest {
     sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
         .setAddresses(List.of(eag("a"), eag("b"), eag("c")))
         .setLoadBalancingPolicyConfig(new PollHealthConfig(INTERVAL, Duration.ofSeconds(1), 3,
-            LeastRequestLoadBalancerProvider.POLICY))
+            LeastRequestLoadBalancerProvider.POLICY, true))
         .build()));
     subchannels.values().forEach(s -> s.setState(ConnectivityState.READY));
     subchannels.get("a").lastCall().answer(ServingStatus.SERVING);

@@ -80,7 +80,7 @@ class SfdbNameResolverProviderTest {
     assertEquals(expected, addresses(viaUri));
     Map<?, ?> sc = (Map<?, ?>) viaUri.getServiceConfig().getConfig();
     assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0))), sc.get("loadBalancingConfig"));
+        "failures", 3.0, "childPolicy", "round_robin", "poll", true))), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams by default: " + sc);
 
     NameResolver.ResolutionResult viaJavaUri = resolve(provider.newNameResolver(new URI(target), args));

@@ -1,0 +1,109 @@
+package org.shakenfist.sfdb.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ConnectivityState;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.EndpointState.Health;
+
+class EndpointStateTest {
+
+  @Test
+  void endpointsGaugesAndLogsFollowAnInstanceOutOfTheRotationAndBack() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Logger logger = Logger.getLogger("org.shakenfist.sfdb.client.internal.EndpointStates");
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getLevel() == Level.INFO) {
+          logged.add(r.getMessage());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(capture);
+    Instant built = Instant.now();
+    try (TestTier tier = TestTier.inProcess(3);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().meterRegistry(registry)
+            .healthPollInterval(Duration.ofMillis(100)).build())) {
+      assertEquals(3, channel.endpoints().size());
+      tier.warmUp(channel);
+      TestTier.waitFor(() -> channel.endpoints().stream().allMatch(e -> e.health() == Health.SERVING),
+          "every instance answered a health poll");
+      CallCounts counts = channel.callCounts();
+      for (EndpointState e : channel.endpoints()) {
+        assertEquals(ConnectivityState.READY, e.connectivity(), e.toString());
+        assertTrue(e.inRotation() && e.problem().isEmpty(), e.toString());
+        assertEquals(List.of(e.host().host()), e.addresses(), "in-process: the server name");
+        assertEquals(counts.get(e.host().host()), e.attempts(), "attempts as counted: " + counts);
+        assertTrue(!e.since().isBefore(built.minusSeconds(1)), e.toString());
+        assertEquals(1.0, gauge(registry, "sfdb.client.endpoint.in.rotation", e.host()), e.toString());
+        assertEquals(1.0, registry.get("sfdb.client.endpoint.state").tag("endpoint", e.host().toString())
+            .tag("state", "READY").gauge().value());
+      }
+      assertTrue(logged.stream().filter(m -> m.contains("entered the rotation")).count() >= 3, logged.toString());
+
+      TestTier.Instance sick = tier.instances.get(1);
+      GatewayHost sickHost = channel.endpoints().get(1).host();
+      sick.setServing(false);
+      TestTier.waitFor(() -> !channel.endpoints().get(1).inRotation(), "the NOT_SERVING instance leaves the rotation");
+      EndpointState out = channel.endpoints().get(1);
+      assertEquals(sickHost, out.host());
+      assertEquals(Health.NOT_SERVING, out.health(), out.toString());
+      assertEquals(ConnectivityState.READY, out.connectivity(), "connected, only unhealthy: " + out);
+      assertTrue(out.problem().contains("NOT_SERVING"), out.problem());
+      assertEquals(0.0, gauge(registry, "sfdb.client.endpoint.in.rotation", sickHost));
+      assertEquals(1.0, registry.get("sfdb.client.endpoint.health").tag("endpoint", sickHost.toString())
+          .tag("health", "NOT_SERVING").gauge().value());
+      assertTrue(logged.stream().anyMatch(m -> m.contains(sickHost + " left the rotation") && m.contains("NOT_SERVING")),
+          logged.toString());
+
+      sick.setServing(true);
+      TestTier.waitFor(() -> channel.endpoints().get(1).inRotation(), "back in the rotation");
+      assertTrue(logged.stream().filter(m -> m.contains(sickHost + " entered the rotation")).count() >= 2,
+          logged.toString());
+    } finally {
+      logger.removeHandler(capture);
+    }
+    assertTrue(registry.find("sfdb.client.endpoint.in.rotation").gauges().isEmpty(), "gauges removed on close");
+  }
+
+  @Test
+  void healthCheckingOffShowsUncheckedAndAnUnreachableInstanceItsConnectionState() throws Exception {
+    try (TestTier tier = TestTier.inProcess(2);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config()
+            .hosts(tier.hosts() + ",core-test-nobody-listens").healthCheck(HealthCheckMode.OFF).build())) {
+      tier.warmUp(channel);
+      List<EndpointState> e = channel.endpoints();
+      assertEquals(3, e.size());
+      assertEquals(Health.UNCHECKED, e.get(0).health());
+      assertTrue(e.get(0).inRotation());
+      TestTier.waitFor(() -> channel.endpoints().get(2).connectivity() == ConnectivityState.TRANSIENT_FAILURE,
+          "the instance nobody serves fails to connect");
+      EndpointState dead = channel.endpoints().get(2);
+      assertFalse(dead.inRotation());
+      assertTrue(dead.problem().contains("UNAVAILABLE"), dead.toString());
+    }
+  }
+
+  private static double gauge(SimpleMeterRegistry registry, String name, GatewayHost host) {
+    return registry.get(name).tag("endpoint", host.toString()).gauge().value();
+  }
+}
