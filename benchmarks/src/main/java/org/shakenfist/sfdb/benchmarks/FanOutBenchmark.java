@@ -29,7 +29,7 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
 
 /**
- * Even fan-out: N in-process instances, 1 or 8 caller threads through one SDK channel. At the end of each
+ * Even fan-out: N in-process instances, 1, 8 or 64 caller threads through one SDK channel. At the end of each
  * trial the per-instance shares of every call made (warm-up and measurement iterations) are appended to
  * {@code fanout-shares.jsonl} (directory from system property {@code sfdb.bench.results}) with the maximum
  * |share - 1/N| and the maximum deviation in calls from an exact split.
@@ -40,7 +40,7 @@ import org.shakenfist.sfdb.testkit.DatabaseTier;
 public class FanOutBenchmark {
   private static final ClusterConfigRequest REQUEST = ClusterConfigRequest.getDefaultInstance();
 
-  @Param({"2", "3", "4", "8"})
+  @Param({"2", "3", "4", "8", "32"})
   public int instances;
 
   private DatabaseTier tier;
@@ -65,6 +65,13 @@ public class FanOutBenchmark {
   @Benchmark
   @Threads(8)
   public ClusterConfigReply threads8() {
+    return stub.getClusterConfig(REQUEST);
+  }
+
+  /** Scale: 64 callers (N = 1 and 32 in the suite). */
+  @Benchmark
+  @Threads(64)
+  public ClusterConfigReply threads64() {
     return stub.getClusterConfig(REQUEST);
   }
 

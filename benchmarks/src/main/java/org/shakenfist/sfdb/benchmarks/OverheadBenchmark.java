@@ -1,11 +1,13 @@
 package org.shakenfist.sfdb.benchmarks;
 
 import io.grpc.Channel;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,76 +20,99 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.client.internal.CoarseTimer;
+import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
+import org.shakenfist.sfdb.client.internal.ServiceConfigs;
 import org.shakenfist.sfdb.client.internal.SfdbTargets;
 import org.shakenfist.sfdb.proto.ClusterConfigReply;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
-import org.shakenfist.sfdb.testkit.DatabaseTier;
 
 /**
- * Unary GetClusterConfig through: a bare grpc-java channel to one instance (the limit), the same with the
- * 30 s per-call deadline the SDK applies ({@code bare-deadline}: grpc's cost of a deadline), the SDK channel
- * to 1/2/4/8 instances, the SDK channel with per-endpoint counting off, and a peer channel (the sfdb
- * resolver with round_robin + health, but none of the SDK's interceptor, tracer or metadata) — in-process
- * and over Netty loopback. Setup format: {@code transport:kind:instances}.
+ * Unary GetClusterConfig against one fake gateway instance, through channels that add the SDK's parts one at
+ * a time. Setup {@code transport:kind}; transport {@code inprocess}, {@code netty} (loopback, server in this
+ * JVM) or {@code remote} (loopback, server in a separate JVM started by {@link RemoteTier}, as in
+ * production). Kinds, each adding to the one before:
+ * <ul>
+ *   <li>{@code bare}: a plain grpc-java channel to the instance (the limit);
+ *   <li>{@code bare-deadline}: the same with the SDK's 30 s deadline on every call;
+ *   <li>{@code target}: the SDK's {@code sfdb:} target and resolver, pick_first, no deadline;
+ *   <li>{@code target-rr}: + round_robin;
+ *   <li>{@code target-health}: + poll health ({@code sfdb_poll_health} around round_robin);
+ *   <li>{@code target-svc}: + the whole service config (the 30 s deadline as method config);
+ *   <li>{@code target-svc-coarse}: + the SDK's coarse timer for the deadline tasks;
+ *   <li>{@code sdk}: {@code DatabaseChannels.fromConfig} (all of the above + interceptor, metadata,
+ *       per-endpoint accounting).
+ * </ul>
+ * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}).
  *
- * <p>Uses {@code client.internal.SfdbTargets} (not API) on purpose: the peer channel must use the very
- * target the SDK builds, without the SDK's channel, to separate the SDK's own cost from grpc's.
+ * <p>Uses {@code client.internal} classes (not API) on purpose: the partial channels must be built from the
+ * very pieces the SDK uses, without the SDK's channel, to attribute its cost.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode({Mode.Throughput, Mode.SampleTime})
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 public class OverheadBenchmark {
   private static final ClusterConfigRequest REQUEST = ClusterConfigRequest.getDefaultInstance();
 
-  @Param({
-      "inprocess:bare:1", "inprocess:bare-deadline:1", "inprocess:sdk:1", "inprocess:sdk-nocount:1", "inprocess:sdk:2", "inprocess:sdk:4",
-      "inprocess:sdk:8", "inprocess:peer:8",
-      "netty:bare:1", "netty:bare-deadline:1", "netty:sdk:1", "netty:sdk-nocount:1", "netty:sdk:2", "netty:peer:2"})
+  @Param({"inprocess:bare"})
   public String setup;
 
-  private DatabaseTier tier;
+  private BenchTier tier;
   private ManagedChannel plain;
   private DatabaseChannel sdk;
+  private ScheduledExecutorService coarse;
   private DatabaseServiceGrpc.DatabaseServiceBlockingStub stub;
   private boolean deadline;
 
   @Setup(Level.Trial)
   public void start() throws Exception {
     String[] p = setup.split(":");
-    Transport transport = "netty".equals(p[0]) ? Transport.NETTY : Transport.IN_PROCESS;
     String kind = p[1];
-    int n = Integer.parseInt(p[2]);
-    tier = DatabaseTier.builder().instances(n).transport(transport).metricsHttp(false).start();
+    tier = BenchTier.start(p[0], 1);
+    DatabaseChannelConfig config = tier.config().build();
     Channel channel;
-    switch (kind) {
-      case "bare", "bare-deadline" -> {
-        var instance = tier.instance(0);
-        plain = transport == Transport.NETTY
-            ? NettyChannelBuilder.forAddress("127.0.0.1", instance.port()).usePlaintext().build()
-            : InProcessChannelBuilder.forName(instance.name()).build();
-        channel = plain;
+    if (kind.equals("bare") || kind.equals("bare-deadline")) {
+      plain = tier.transport() == Transport.IN_PROCESS
+          ? InProcessChannelBuilder.forName(config.hosts().get(0).host()).build()
+          : NettyChannelBuilder.forTarget(config.hosts().get(0).toString()).usePlaintext().build();
+      channel = plain;
+    } else if (kind.startsWith("target")) {
+      Map<String, Object> full = ServiceConfigs.forConfig(config);
+      Map<String, ?> sc = switch (kind) {
+        case "target" -> Map.of("loadBalancingConfig", List.of(Map.of("pick_first", Map.of())));
+        case "target-rr" -> Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
+        case "target-health" -> Map.of("loadBalancingConfig", full.get("loadBalancingConfig"));
+        case "target-svc", "target-svc-coarse" -> full;
+        default -> throw new IllegalArgumentException(setup);
+      };
+      String target = SfdbTargets.target(tier.transport(), config.hosts());
+      if (tier.transport() == Transport.IN_PROCESS) {
+        InProcessChannelBuilder b = InProcessChannelBuilder.forTarget(target);
+        if (kind.equals("target-svc-coarse")) {
+          coarse = CoarseTimer.lease();
+          b.scheduledExecutorService(coarse);
+        }
+        plain = b.setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(sc)).build();
+      } else {
+        plain = NettyChannelBuilder.forTarget(target).usePlaintext()
+            .setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(sc)).build();
       }
-      case "peer" -> {
-        String target = SfdbTargets.target(transport, tier.channelConfigBuilder().build().hosts()); // the SDK's target
-        plain = transport == Transport.NETTY
-            ? NettyChannelBuilder.forTarget(target, InsecureChannelCredentials.create()).build()
-            : InProcessChannelBuilder.forTarget(target).build();
-        channel = plain;
-      }
-      case "sdk", "sdk-nocount" -> {
-        sdk = DatabaseChannels.fromConfig(tier.channelConfigBuilder().endpointCounting("sdk".equals(kind)).build());
-        sdk.awaitReady(n, Duration.ofSeconds(30));
-        channel = sdk;
-      }
-      default -> throw new IllegalArgumentException(setup);
+      channel = plain;
+    } else if (kind.equals("sdk")) {
+      sdk = DatabaseChannels.fromConfig(config);
+      sdk.awaitReady(1, Duration.ofSeconds(30));
+      channel = sdk;
+    } else {
+      throw new IllegalArgumentException(setup);
     }
     stub = DatabaseServiceGrpc.newBlockingStub(channel);
-    deadline = "bare-deadline".equals(kind);
+    deadline = kind.equals("bare-deadline");
     for (int i = 0; i < 2000; i++) {
-      stub.getClusterConfig(REQUEST); // connect every instance before measuring
+      stub.getClusterConfig(REQUEST); // connected and warm before measuring
     }
   }
 
@@ -101,12 +126,15 @@ public class OverheadBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void stop() throws InterruptedException {
+  public void stop() throws Exception {
     if (plain != null) {
       plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     if (sdk != null) {
       sdk.close();
+    }
+    if (coarse != null) {
+      coarse.shutdown();
     }
     tier.close();
   }
