@@ -75,12 +75,17 @@ public final class BenchmarkRunner {
   }
 
   private ChainedOptionsBuilder options(String include) {
+    return options(include, true);
+  }
+
+  /** {@code ratio}: a setup of the side-by-side suites; the others (fan-out, pick path) get fewer iterations. */
+  private ChainedOptionsBuilder options(String include, boolean ratio) {
     return new OptionsBuilder()
         .include(include)
         .forks(1)
-        .warmupIterations(SMOKE ? 1 : longRun ? 3 : 2)
+        .warmupIterations(SMOKE || !ratio ? 1 : longRun ? 3 : 2)
         .warmupTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 2000 : 500))
-        .measurementIterations(SMOKE ? 2 : longRun ? 5 : 3)
+        .measurementIterations(SMOKE ? 2 : !ratio ? (longRun ? 3 : 2) : longRun ? 5 : 3)
         .measurementTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 2000 : 1000))
         .jvmArgsAppend("-Dsfdb.bench.results=" + dir, "-Djava.util.logging.config.file=/dev/null");
   }
@@ -161,7 +166,7 @@ public final class BenchmarkRunner {
         new Object[] {"threads8", new String[] {"2", "3", "4", "8"}},
         new Object[] {"threads64", new String[] {"1", "32"}});
     for (Object[] p : plan) {
-      for (RunResult r : new Runner(options(FanOutBenchmark.class.getSimpleName() + "." + p[0] + "$")
+      for (RunResult r : new Runner(options(FanOutBenchmark.class.getSimpleName() + "." + p[0] + "$", false)
           .param("instances", (String[]) p[1]).build()).run()) {
         JsonObject row = row("fanout", 0);
         row.addProperty("benchmark", (String) p[0]);
@@ -174,7 +179,7 @@ public final class BenchmarkRunner {
   }
 
   private void pickPath() throws Exception {
-    Collection<RunResult> results = new Runner(options(PickPathBenchmark.class.getSimpleName()).build()).run();
+    Collection<RunResult> results = new Runner(options(PickPathBenchmark.class.getSimpleName(), false).build()).run();
     for (RunResult r : results) {
       JsonObject row = row("pickpath", 0);
       row.addProperty("benchmark", r.getParams().getBenchmark().replaceAll(".*\\.", ""));

@@ -70,7 +70,7 @@ public class SlowInstanceBenchmark {
     CallCounts delta = channel.callCounts().minus(start);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("policy", policy);
-    row.put("slowShare", delta.get(tier.instance(2).name()) / (double) delta.total());
+    row.put("slowShare", delta.get(tier.instance(2).gatewayHost().toString()) / (double) delta.total());
     row.put("calls", delta.total());
     Path dir = Path.of(System.getProperty("sfdb.bench.results", "results"));
     Files.writeString(dir.resolve("slow-instance.jsonl"), new Gson().toJson(row) + "\n", StandardCharsets.UTF_8,

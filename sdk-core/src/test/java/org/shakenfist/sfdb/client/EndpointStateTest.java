@@ -5,11 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ConnectivityState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -100,6 +106,47 @@ class EndpointStateTest {
       EndpointState dead = channel.endpoints().get(2);
       assertFalse(dead.inRotation());
       assertTrue(dead.problem().contains("UNAVAILABLE"), dead.toString());
+    }
+  }
+
+  @Test
+  void everyAttemptIsTimedPerEndpointAndPercentilesOnlyWhenTheRegistryAsks() throws Exception {
+    SimpleMeterRegistry plain = new SimpleMeterRegistry();
+    SimpleMeterRegistry withPercentiles = new SimpleMeterRegistry();
+    withPercentiles.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+        return DistributionStatisticConfig.builder().percentiles(0.5, 0.99).build().merge(config);
+      }
+    });
+    try (TestTier tier = TestTier.inProcess(2);
+        DatabaseChannel a = DatabaseChannels.fromConfig(tier.config().meterRegistry(plain).build());
+        DatabaseChannel b = DatabaseChannels.fromConfig(tier.config().meterRegistry(withPercentiles).build())) {
+      tier.warmUp(a);
+      tier.warmUp(b);
+      tier.instances.get(1).delayMillis = 30;
+      for (int i = 0; i < 20; i++) {
+        TestTier.call(a);
+        TestTier.call(b);
+      }
+      String method = "grpc.testing.SimpleService/UnaryRpc";
+      for (TestTier.Instance instance : tier.instances) {
+        Timer t = plain.get("sfdb.client.attempt.duration").tag("endpoint", instance.name).tag("method", method)
+            .tag("status", "OK").timer();
+        Counter c = plain.get("sfdb.client.calls").tag("endpoint", instance.name).tag("method", method)
+            .tag("status", "OK").counter();
+        assertEquals(c.count(), t.count(), "one timing per counted attempt");
+        assertEquals(0, t.takeSnapshot().percentileValues().length, "no percentiles unless asked");
+      }
+      Timer slow = plain.get("sfdb.client.attempt.duration").tag("endpoint", tier.instances.get(1).name)
+          .tag("method", method).timer();
+      Timer fast = plain.get("sfdb.client.attempt.duration").tag("endpoint", tier.instances.get(0).name)
+          .tag("method", method).timer();
+      assertTrue(slow.max(TimeUnit.MILLISECONDS) >= 30, "the slow instance's attempts took >= 30 ms: " + slow.max(TimeUnit.MILLISECONDS));
+      assertTrue(slow.mean(TimeUnit.MILLISECONDS) > fast.mean(TimeUnit.MILLISECONDS));
+      Timer asked = withPercentiles.get("sfdb.client.attempt.duration").tag("endpoint", tier.instances.get(1).name)
+          .tag("method", method).timer();
+      assertEquals(2, asked.takeSnapshot().percentileValues().length, "percentiles when the registry asks");
     }
   }
 

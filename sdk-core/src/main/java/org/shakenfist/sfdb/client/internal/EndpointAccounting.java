@@ -8,11 +8,13 @@ import io.grpc.Status;
 import io.grpc.inprocess.InProcessSocketAddress;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.shakenfist.sfdb.client.CallCounts;
 
@@ -21,17 +23,23 @@ import org.shakenfist.sfdb.client.CallCounts;
  * created per attempt (retries included); {@code streamCreated} carries the transport's remote address and
  * {@code streamClosed} records the attempt. An attempt that failed before any stream existed (no instance
  * READY, all failed to connect) never sees {@code streamCreated} and is counted under
- * {@link CallCounts#NO_ENDPOINT}, so the sum over endpoints equals the attempts made.
+ * {@link CallCounts#NO_ENDPOINT}, so the sum over endpoints equals the attempts made. Each attempt's
+ * duration goes to a Micrometer {@link Timer} with the same tags.
  */
 public final class EndpointAccounting {
   /** Micrometer counter name; tags {@code endpoint}, {@code method}, {@code status}. */
   public static final String METER = "sfdb.client.calls";
+  /**
+   * Micrometer timer of each attempt, from its start to its end; same tags. It publishes percentiles or
+   * histogram buckets only when the registry's configuration asks for them (a {@code MeterFilter}).
+   */
+  public static final String TIMER = "sfdb.client.attempt.duration";
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Factory> factories = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<SocketAddress, String> endpointNames = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongAdder> perEndpoint = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<MeterKey, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<MeterKey, Meters> meters = new ConcurrentHashMap<>();
 
   public EndpointAccounting(MeterRegistry registry) {
     this.registry = registry;
@@ -63,7 +71,7 @@ public final class EndpointAccounting {
     return String.valueOf(address);
   }
 
-  void record(SocketAddress remote, String method, Status.Code code) {
+  void record(SocketAddress remote, String method, Status.Code code, long nanos) {
     String endpoint;
     if (remote == null) {
       endpoint = CallCounts.NO_ENDPOINT;
@@ -79,19 +87,29 @@ public final class EndpointAccounting {
     }
     adder.increment();
     MeterKey key = new MeterKey(endpoint, method, code);
-    Counter counter = counters.get(key);
-    if (counter == null) {
-      counter = counters.computeIfAbsent(key, k -> Counter.builder(METER)
-          .description("sf-database call attempts per gateway endpoint")
-          .tag("endpoint", k.endpoint())
-          .tag("method", k.method())
-          .tag("status", k.code().name())
-          .register(registry));
+    Meters m = meters.get(key);
+    if (m == null) {
+      m = meters.computeIfAbsent(key, k -> new Meters(
+          Counter.builder(METER)
+              .description("sf-database call attempts per gateway endpoint")
+              .tag("endpoint", k.endpoint())
+              .tag("method", k.method())
+              .tag("status", k.code().name())
+              .register(registry),
+          Timer.builder(TIMER)
+              .description("sf-database call attempt duration per gateway endpoint")
+              .tag("endpoint", k.endpoint())
+              .tag("method", k.method())
+              .tag("status", k.code().name())
+              .register(registry)));
     }
-    counter.increment();
+    m.counter().increment();
+    m.timer().record(nanos, TimeUnit.NANOSECONDS);
   }
 
   private record MeterKey(String endpoint, String method, Status.Code code) {}
+
+  private record Meters(Counter counter, Timer timer) {}
 
   private final class Factory extends ClientStreamTracer.Factory {
     private final String method;
@@ -108,6 +126,7 @@ public final class EndpointAccounting {
 
   private final class Tracer extends HealthChecks.RemoteAddressTracer {
     private final String method;
+    private final long start = System.nanoTime(); // the attempt starts as its tracer is made
 
     Tracer(String method) {
       this.method = method;
@@ -115,7 +134,7 @@ public final class EndpointAccounting {
 
     @Override
     public void streamClosed(Status status) {
-      record(remote(), method, status.getCode());
+      record(remote(), method, status.getCode(), System.nanoTime() - start);
     }
   }
 }
