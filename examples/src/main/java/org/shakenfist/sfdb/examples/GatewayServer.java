@@ -79,15 +79,17 @@ public final class GatewayServer {
     FakeDatabaseInstance gateway = tier.instance(0);
     log("sf-database gateway serving shakenfist.protos.DatabaseService on " + bind + ":" + gateway.port()
         + ", metrics on " + bind + ":" + gateway.metricsPort() + "/metrics");
-    CountDownLatch stopped = new CountDownLatch(1);
-    Duration drainGrace = grace;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log("draining: NOT_SERVING, then graceful stop within " + drainGrace);
-      gateway.drain(drainGrace);
-      tier.close();
-      log("stopped");
-      stopped.countDown();
-    }, "gateway-drain"));
-    stopped.await();
+    CountDownLatch stop = new CountDownLatch(1);
+    // SIGTERM / SIGINT start the drain; a drained gateway exits 0, as a service manager expects of a clean stop
+    // (the JVM's default for a signal is exit code 143 / 130 after its shutdown hooks)
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
+    }
+    stop.await();
+    log("draining: NOT_SERVING, then graceful stop within " + grace);
+    gateway.drain(grace);
+    tier.close();
+    log("stopped");
+    System.exit(0);
   }
 }

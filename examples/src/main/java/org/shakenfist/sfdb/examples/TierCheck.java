@@ -1,6 +1,13 @@
 package org.shakenfist.sfdb.examples;
 
 import com.google.gson.GsonBuilder;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
@@ -10,12 +17,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntConsumer;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.client.DatabaseConfigException;
+import org.shakenfist.sfdb.client.EndpointState;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
@@ -31,8 +40,10 @@ import org.shakenfist.sfdb.testkit.FanOutResult;
  * unset, starts an embedded 2-instance tier on loopback sockets and checks that. Builds the channel with
  * {@link DatabaseChannels}, waits until every instance is READY and SERVING, scrapes each instance's
  * {@code /metrics}, drives K calls, scrapes again, and prints the per-instance table and the verdict of the
- * 5 % floor. Exit codes: 0 pass, 1 fail, 2 usage or configuration error (bad hosts value, an instance that
- * is unreachable, a metrics port that does not answer).
+ * 5 % floor, with each instance's state (connectivity, health, in or out of the rotation) and the p50/p99
+ * latency of the calls it served. Exit codes: 0 pass, 1 fail, 2 usage or configuration error (bad hosts
+ * value, an instance that is unreachable, a metrics port that does not answer); errors are one line on
+ * stderr, and with {@code --json} also a JSON document ({@code "verdict": "error"}) on stdout.
  *
  * <pre>
  * java -jar examples/target/sfdb-examples.jar [--calls K] [--floor F] [--timeout D] [--json]
@@ -42,6 +53,7 @@ public final class TierCheck {
   static final int PASS = 0;
   static final int FAIL = 1;
   static final int USAGE = 2;
+  private static final String DRIVEN_METHOD = DatabaseServiceGrpc.getGetClusterConfigMethod().getFullMethodName();
 
   private static final String USAGE_TEXT = """
       usage: tier-check [--calls K] [--floor F] [--timeout D] [--json]
@@ -65,8 +77,11 @@ public final class TierCheck {
     try {
       options = Options.parse(args);
     } catch (IllegalArgumentException e) {
-      err.println("tier-check: " + e.getMessage());
-      err.println(USAGE_TEXT);
+      boolean json = List.of(args).contains("--json");
+      error(json, out, err, e.getMessage());
+      if (!json) {
+        err.println(USAGE_TEXT);
+      }
       return USAGE;
     }
     if (options.help) {
@@ -92,7 +107,7 @@ public final class TierCheck {
       try {
         config = DatabaseChannelConfig.builder().env(effective).callerDaemon("ctl").build();
       } catch (DatabaseConfigException e) {
-        err.println("tier-check: configuration error: " + e.getMessage());
+        error(options.json, out, err, "configuration error: " + e.getMessage());
         return USAGE;
       }
       CounterSource source = metrics != null ? CounterSource.prometheus(metrics)
@@ -107,17 +122,26 @@ public final class TierCheck {
 
   private static int check(DatabaseChannelConfig config, CounterSource source, Options options, PrintStream out,
       PrintStream err) {
-    try (DatabaseChannel channel = DatabaseChannels.fromConfig(config)) {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig c) {
+        return id.getName().equals(DatabaseChannel.ATTEMPT_DURATION_METER)
+            ? DistributionStatisticConfig.builder().percentiles(0.5, 0.99).build().merge(c) : c;
+      }
+    });
+    try (DatabaseChannel channel = DatabaseChannels.fromConfig(config.toBuilder().meterRegistry(registry).build())) {
       try {
         channel.awaitReady(config.hosts().size(), options.timeout);
       } catch (TimeoutException e) {
-        err.println("tier-check: not every instance is reachable and SERVING: " + e.getMessage());
+        error(options.json, out, err, "not every instance is reachable and SERVING: " + e.getMessage());
         return USAGE;
       }
       CounterSource.Snapshot preflight = source.scrape();
       if (!preflight.errors().isEmpty()) {
-        preflight.errors().forEach((instance, why) ->
-            err.println("tier-check: metrics of " + instance + " do not answer: " + why));
+        List<String> problems = new ArrayList<>();
+        preflight.errors().forEach((instance, why) -> problems.add("metrics of " + instance + " do not answer: " + why));
+        error(options.json, out, err, String.join("; ", problems));
         return USAGE;
       }
       var stub = DatabaseServiceGrpc.newBlockingStub(channel);
@@ -126,12 +150,71 @@ public final class TierCheck {
           .withFloor(options.floor)
           .withProgress(progress(options.calls, err))
           .run();
-      out.print(options.json ? json(result, config) : result.report());
+      Map<String, InstanceView> views = views(channel, registry);
+      out.print(options.json ? json(result, config, views) : result.report() + table(result, views));
       return result.passed() ? PASS : FAIL;
     } catch (IllegalStateException e) {
-      err.println("tier-check: " + e.getMessage());
+      error(options.json, out, err, e.getMessage());
       return USAGE;
     }
+  }
+
+  /** An error in one line on stderr; with --json also as a JSON document on stdout. */
+  private static void error(boolean json, PrintStream out, PrintStream err, String message) {
+    String line = message.replaceAll("\\s*\\R\\s*", "; ").strip();
+    err.println("tier-check: " + line);
+    if (json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("verdict", "error");
+      doc.put("exitCode", USAGE);
+      doc.put("error", line);
+      out.print(new GsonBuilder().setPrettyPrinting().create().toJson(doc) + "\n");
+    }
+  }
+
+  /** What the channel saw of one instance: its state now, and the latency of the calls it served. */
+  record InstanceView(String connectivity, String health, boolean inRotation, double p50Millis, double p99Millis) {}
+
+  /** Per configured instance (as the fan-out result names them): state and GetClusterConfig latency. */
+  private static Map<String, InstanceView> views(DatabaseChannel channel, MeterRegistry registry) {
+    Map<String, InstanceView> out = new LinkedHashMap<>();
+    for (EndpointState e : channel.endpoints()) {
+      double p50 = Double.NaN;
+      double p99 = Double.NaN;
+      for (String address : e.addresses()) {
+        Timer t = registry.find(DatabaseChannel.ATTEMPT_DURATION_METER).tag("endpoint", address).tag("method", DRIVEN_METHOD)
+            .tag("status", "OK").timer();
+        if (t != null) {
+          for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
+            double ms = v.value(TimeUnit.MILLISECONDS);
+            if (v.percentile() == 0.5) {
+              p50 = Double.isNaN(p50) ? ms : Math.max(p50, ms);
+            } else if (v.percentile() == 0.99) {
+              p99 = Double.isNaN(p99) ? ms : Math.max(p99, ms);
+            }
+          }
+        }
+      }
+      out.put(e.host().toString(), new InstanceView(e.connectivity().name(), e.health().name(), e.inRotation(), p50, p99));
+    }
+    return out;
+  }
+
+  private static String table(FanOutResult r, Map<String, InstanceView> views) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "%-28s %8s  %-18s %-12s %9s %9s%n", "instance", "share", "state", "health",
+        "p50 ms", "p99 ms"));
+    for (String i : r.instances()) {
+      InstanceView v = views.get(i);
+      b.append(String.format(Locale.ROOT, "%-28s %7.1f%%  %-18s %-12s %9s %9s%n", i, 100 * r.share(i),
+          v == null ? "?" : v.connectivity() + (v.inRotation() ? "" : " (out)"), v == null ? "?" : v.health(),
+          v == null ? "" : millis(v.p50Millis()), v == null ? "" : millis(v.p99Millis())));
+    }
+    return b.toString();
+  }
+
+  private static String millis(double ms) {
+    return Double.isNaN(ms) ? "n/a" : String.format(Locale.ROOT, "%.2f", ms);
   }
 
   /** A progress line on stderr for large runs: every 10 %. */
@@ -147,7 +230,7 @@ public final class TierCheck {
     };
   }
 
-  static String json(FanOutResult r, DatabaseChannelConfig config) {
+  static String json(FanOutResult r, DatabaseChannelConfig config, Map<String, InstanceView> views) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("verdict", r.skipped() ? "skipped" : r.passed() ? "pass" : "fail");
     doc.put("hosts", config.hostsString());
@@ -163,6 +246,14 @@ public final class TierCheck {
       row.put("share", r.share(i));
       row.put("before", r.before().get(i));
       row.put("after", r.after().get(i));
+      InstanceView v = views.get(i);
+      if (v != null) {
+        row.put("state", v.connectivity());
+        row.put("health", v.health());
+        row.put("inRotation", v.inRotation());
+        row.put("p50Millis", Double.isNaN(v.p50Millis()) ? null : v.p50Millis());
+        row.put("p99Millis", Double.isNaN(v.p99Millis()) ? null : v.p99Millis());
+      }
       rows.add(row);
     }
     doc.put("instances", rows);

@@ -65,6 +65,7 @@ class GatewayServerTest {
         lines.add(line);
       }
       assertTrue(gateway.waitFor(20, TimeUnit.SECONDS), "gateway exits after draining");
+      assertEquals(0, gateway.exitValue(), "a clean SIGTERM drain exits 0");
       String all = String.join("\n", lines);
       assertTrue(all.contains("draining: NOT_SERVING, then graceful stop within PT2S"), all);
       assertTrue(all.contains("stopped"), all);

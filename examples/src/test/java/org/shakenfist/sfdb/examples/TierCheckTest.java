@@ -37,6 +37,10 @@ class TierCheckTest {
     assertTrue(err().contains("is not set; checking an embedded 2-instance tier"), err());
     assertTrue(out().contains("fan-out check PASSED"), out());
     assertTrue(out().contains("50.0%  ####################"), out());
+    // each instance's state and the latency of the calls it served, next to its share
+    assertTrue(out().contains("p50 ms") && out().contains("p99 ms"), out());
+    long rows = out().lines().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +50\\.0%  READY +SERVING +\\d+\\.\\d\\d +\\d+\\.\\d\\d")).count();
+    assertEquals(2, rows, out());
   }
 
   @Test
@@ -60,7 +64,33 @@ class TierCheckTest {
     assertEquals("pass", doc.get("verdict").getAsString());
     assertEquals(20, doc.get("counted").getAsInt());
     assertEquals(2, doc.getAsJsonArray("instances").size());
-    assertEquals(10, doc.getAsJsonArray("instances").get(0).getAsJsonObject().get("delta").getAsInt());
+    var first = doc.getAsJsonArray("instances").get(0).getAsJsonObject();
+    assertEquals(10, first.get("delta").getAsInt());
+    assertEquals("READY", first.get("state").getAsString());
+    assertEquals("SERVING", first.get("health").getAsString());
+    assertTrue(first.get("inRotation").getAsBoolean());
+    assertTrue(first.get("p50Millis").getAsDouble() > 0 && first.get("p99Millis").getAsDouble()
+        >= first.get("p50Millis").getAsDouble(), first.toString());
+  }
+
+  @Test
+  void withJsonErrorsAreJsonOnStdoutTooAndEveryErrorIsOneLine() throws Exception {
+    int nothing = LoopbackPorts.freePort("127.0.0.1");
+    try (DatabaseTier tier = DatabaseTier.builder().instances(1).transport(Transport.NETTY).start()) {
+      String hosts = tier.hostsString() + ",127.0.0.1:" + nothing;
+      assertEquals(2, run(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", hosts), "--timeout", "2s", "--json"));
+      var doc = JsonParser.parseString(out()).getAsJsonObject();
+      assertEquals("error", doc.get("verdict").getAsString());
+      assertEquals(2, doc.get("exitCode").getAsInt());
+      String error = doc.get("error").getAsString();
+      assertTrue(error.contains("127.0.0.1:" + nothing + " unreachable") && !error.contains("\n"), error);
+      assertEquals(1, err().lines().count(), "one line: " + err());
+    }
+    out.reset();
+    err.reset();
+    assertEquals(2, run(Map.of(), "--calls", "zero", "--json"));
+    assertEquals("error", JsonParser.parseString(out()).getAsJsonObject().get("verdict").getAsString(), out());
+    assertEquals(1, err().lines().count(), "no usage text with --json: " + err());
   }
 
   @Test

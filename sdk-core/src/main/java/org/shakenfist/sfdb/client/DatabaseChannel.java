@@ -37,6 +37,13 @@ import org.shakenfist.sfdb.client.internal.ReadinessProbe;
  * reconnects by itself, and rebuilding channels per failure once stormed the tier).
  */
 public final class DatabaseChannel extends Channel implements AutoCloseable {
+  /** Micrometer counter of call attempts; tags {@code endpoint}, {@code method}, {@code status}. */
+  public static final String CALLS_METER = EndpointAccounting.METER;
+  /**
+   * Micrometer timer of each call attempt's duration, same tags; percentiles or histogram buckets only when
+   * the registry asks for them (a {@code MeterFilter}).
+   */
+  public static final String ATTEMPT_DURATION_METER = EndpointAccounting.TIMER;
   private final ManagedChannel channel;
   private final DatabaseChannelConfig config;
   private final EndpointAccounting accounting;
