@@ -150,6 +150,7 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
 
   /** Starts an orderly shutdown: in-flight calls finish, new calls fail. */
   public DatabaseChannel shutdown() {
+    states.shuttingDown();
     backoffCap.cancel(false);
     channel.shutdown();
     releaseWhenTerminated();
@@ -158,6 +159,7 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
 
   /** Cancels in-flight calls and shuts down. */
   public DatabaseChannel shutdownNow() {
+    states.shuttingDown();
     backoffCap.cancel(false);
     channel.shutdownNow();
     releaseWhenTerminated();

@@ -38,6 +38,7 @@ public final class EndpointStates {
   private final Clock clock;
   private final List<Meter> meters = new ArrayList<>();
   private final MeterRegistry registry;
+  private volatile boolean shuttingDown;
 
   /**
    * @param initialHealth what health is before a check answered: UNKNOWN when checked, UNCHECKED when off
@@ -107,6 +108,11 @@ public final class EndpointStates {
     return out;
   }
 
+  /** The channel is shutting down: its instances leave the rotation without a log line each. */
+  public void shuttingDown() {
+    shuttingDown = true;
+  }
+
   /** Removes the gauges (the channel is closed). */
   public void close() {
     meters.forEach(registry::remove);
@@ -140,7 +146,7 @@ public final class EndpointStates {
       if (c != connectivity || h != health || in != inRotation) {
         since = now;
       }
-      if (in != inRotation) {
+      if (in != inRotation && !shuttingDown) {
         log.info(in ? "sfdb: gateway instance " + name + " entered the rotation (" + c + ", health " + h + ")"
             : "sfdb: gateway instance " + name + " left the rotation (" + c + ", health " + h
                 + (p.isEmpty() ? "" : ": " + p) + ")");
