@@ -38,7 +38,7 @@ public final class BenchmarkRunner {
   /** Ratio suite: setups at 1 caller thread, then those also run at 8. */
   static final List<String> ONE_THREAD = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:target",
       "inprocess:target-rr", "inprocess:target-health", "inprocess:target-svc", "inprocess:target-svc-coarse",
-      "inprocess:sdk", "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
+      "inprocess:sdk-nocount", "inprocess:sdk", "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
   static final List<String> EIGHT_THREADS = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
       "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
 

@@ -45,7 +45,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *   <li>{@code target-svc}: + the whole service config (the 30 s deadline as method config);
  *   <li>{@code target-svc-coarse}: + the SDK's coarse timer for the deadline tasks;
  *   <li>{@code sdk}: {@code DatabaseChannels.fromConfig} (all of the above + interceptor, metadata,
- *       per-endpoint accounting).
+ *       per-endpoint accounting);
+ *   <li>{@code sdk-nocount}: the SDK with {@code endpointCounting(false)} (no tracer, no meters).
  * </ul>
  * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}).
  *
@@ -102,8 +103,8 @@ public class OverheadBenchmark {
             .setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(sc)).build();
       }
       channel = plain;
-    } else if (kind.equals("sdk")) {
-      sdk = DatabaseChannels.fromConfig(config);
+    } else if (kind.equals("sdk") || kind.equals("sdk-nocount")) {
+      sdk = DatabaseChannels.fromConfig(kind.equals("sdk") ? config : tier.config().endpointCounting(false).build());
       sdk.awaitReady(1, Duration.ofSeconds(30));
       channel = sdk;
     } else {
