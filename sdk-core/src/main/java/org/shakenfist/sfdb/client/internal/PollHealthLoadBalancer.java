@@ -27,9 +27,12 @@ import org.shakenfist.sfdb.client.EndpointState;
 import org.shakenfist.sfdb.client.GatewayHost;
 
 /**
- * round_robin (or {@code sfdb_least_request}: the config's {@code childPolicy}) with poll-mode health (see {@link PollHealthLoadBalancerProvider}). Each READY instance is
- * polled every interval; it leaves the rotation when it answers anything but SERVING (at once: the server
- * said so, e.g. while draining) or after {@code failures} polls in a row got no answer. A server without
+ * The SDK's policy (see {@link PollHealthLoadBalancerProvider}): a child policy (the config's
+ * {@code childPolicy}: round_robin, {@code sfdb_least_request} or pick_first) whose subchannels it watches,
+ * reporting each one's state to the channel's {@link EndpointStates}, and, when the config says
+ * {@code poll}, health-checks with unary polls. Each READY instance is polled every interval; it leaves
+ * the rotation when it answers anything but SERVING (at once: the server said so, e.g. while draining) or
+ * after {@code failures} polls in a row got no answer. A server without
  * a health service (UNIMPLEMENTED) is treated as healthy, with one warning. When every READY instance is
  * unhealthy the policy panics and sends to all of them (logged once per panic), rather than to none.
  *
@@ -54,7 +57,12 @@ final class PollHealthLoadBalancer extends ForwardingLoadBalancer {
 
   @Override
   protected LoadBalancer delegate() {
-    return child;
+    return child; // null until the first resolution; every method grpc calls before that is overridden
+  }
+
+  @Override
+  public boolean canHandleEmptyAddressListFromNameResolution() {
+    return child != null && child.canHandleEmptyAddressListFromNameResolution();
   }
 
   @Override
