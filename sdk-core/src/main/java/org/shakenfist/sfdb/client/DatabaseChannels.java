@@ -78,7 +78,16 @@ public final class DatabaseChannels {
     ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS ? CoarseTimer.lease() : null;
     EndpointStates states = new EndpointStates(config.hosts(), config.healthCheck() == HealthCheckMode.OFF
         ? EndpointState.Health.UNCHECKED : EndpointState.Health.UNKNOWN, accounting, registry, Clock.systemUTC());
-    ManagedChannel channel = managedChannel(config, target, accounting, timer, states);
+    ManagedChannel channel;
+    try {
+      channel = managedChannel(config, target, accounting, timer, states);
+    } catch (RuntimeException e) { // e.g. from the user's channelCustomizer: leave nothing half-built behind
+      states.close();
+      if (timer != null) {
+        timer.shutdown();
+      }
+      throw e;
+    }
 
     // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
     // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.

@@ -100,6 +100,21 @@ class CoarseTimerTest {
     }
   }
 
+  @Test
+  void aChannelThatFailsToBuildReleasesItsLeaseAndGauges() {
+    int leasesBefore = CoarseTimer.leases();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> DatabaseChannels.fromConfig(
+        DatabaseChannelConfig.builder().hosts("nobody").transport(Transport.IN_PROCESS).meterRegistry(registry)
+            .channelCustomizer(b -> {
+              throw new IllegalStateException("customizer refused");
+            }).build()));
+    assertEquals("customizer refused", e.getMessage());
+    assertEquals(leasesBefore, CoarseTimer.leases(), "no lease left behind");
+    assertTrue(registry.getMeters().isEmpty(), "no gauges left behind: " + registry.getMeters());
+  }
+
   private static boolean timerThreadAlive() {
     return Thread.getAllStackTraces().keySet().stream()
         .anyMatch(t -> t.getName().equals(CoarseTimer.THREAD_NAME) && t.isAlive());
