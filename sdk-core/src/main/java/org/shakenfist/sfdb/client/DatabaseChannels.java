@@ -78,14 +78,18 @@ public final class DatabaseChannels {
     ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS ? CoarseTimer.lease() : null;
     EndpointStates states = new EndpointStates(config.hosts(), config.healthCheck() == HealthCheckMode.OFF
         ? EndpointState.Health.UNCHECKED : EndpointState.Health.UNKNOWN, accounting, registry, Clock.systemUTC());
-    ManagedChannel channel;
-    try {
-      channel = managedChannel(config, target, accounting, timer, states);
-    } catch (RuntimeException e) { // e.g. from the user's channelCustomizer: leave nothing half-built behind
+    // what the channel holds beyond grpc's own: released when it terminates, or at once if it is never built
+    Runnable release = () -> {
       states.close();
       if (timer != null) {
         timer.shutdown();
       }
+    };
+    ManagedChannel channel;
+    try {
+      channel = managedChannel(config, target, accounting, timer, states);
+    } catch (RuntimeException e) { // e.g. from the user's channelCustomizer: leave nothing half-built behind
+      release.run();
       throw e;
     }
 
@@ -94,12 +98,6 @@ public final class DatabaseChannels {
     long capNanos = config.reconnectBackoffMax().toNanos();
     Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
         TimeUnit.NANOSECONDS);
-    Runnable release = () -> {
-      states.close();
-      if (timer != null) {
-        timer.shutdown();
-      }
-    };
     return new DatabaseChannel(channel, config, accounting, registry, target, cap, host -> {
       DatabaseChannelConfig direct = direct(config, host);
       return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null, null, null);
