@@ -91,7 +91,7 @@ public final class BenchmarkRunner {
   }
 
   private void runAll(Path summary) throws Exception {
-    for (String f : List.of("fanout-shares.jsonl", "slow-instance.jsonl")) {
+    for (String f : TrialRows.ALL) {
       Files.deleteIfExists(dir.resolve(f));
     }
     long started = System.nanoTime();
@@ -125,12 +125,12 @@ public final class BenchmarkRunner {
         : "short: 3 rounds, 2x0.5 s warm-up, 3x1 s measurement per fork");
     out.add("meta", meta);
     out.add("runs", runs);
-    out.add("fanout", readLines(dir.resolve("fanout-shares.jsonl")));
-    out.add("slowShares", readLines(dir.resolve("slow-instance.jsonl")));
+    out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
+    out.add("slowShares", readLines(dir.resolve(TrialRows.SLOW_INSTANCE)));
     out.add("scale", new Gson().toJsonTree(ScaleProbe.run(32)));
     meta.addProperty("minutes", Math.round((System.nanoTime() - started) / 6e9) / 10.0);
     Files.writeString(summary, new GsonBuilder().create().toJson(out) + "\n", StandardCharsets.UTF_8);
-    for (String f : List.of("fanout-shares.jsonl", "slow-instance.jsonl")) {
+    for (String f : TrialRows.ALL) {
       Files.deleteIfExists(dir.resolve(f)); // folded into summary.json
     }
   }

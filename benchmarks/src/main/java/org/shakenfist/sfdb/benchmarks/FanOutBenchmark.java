@@ -1,11 +1,6 @@
 package org.shakenfist.sfdb.benchmarks;
 
-import com.google.gson.Gson;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -102,10 +97,7 @@ public class FanOutBenchmark {
     row.put("perInstance", perInstance);
     row.put("maxShareDeviation", maxShareDeviation);
     row.put("maxCallDeviation", maxCallDeviation);
-    Path dir = Path.of(System.getProperty("sfdb.bench.results", "results"));
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("fanout-shares.jsonl"), new Gson().toJson(row) + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    TrialRows.append(TrialRows.FANOUT, row);
     tier.close();
   }
 }

@@ -1,10 +1,5 @@
 package org.shakenfist.sfdb.benchmarks;
 
-import com.google.gson.Gson;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -72,9 +67,7 @@ public class SlowInstanceBenchmark {
     row.put("policy", policy);
     row.put("slowShare", delta.get(tier.instance(2).gatewayHost().toString()) / (double) delta.total());
     row.put("calls", delta.total());
-    Path dir = Path.of(System.getProperty("sfdb.bench.results", "results"));
-    Files.writeString(dir.resolve("slow-instance.jsonl"), new Gson().toJson(row) + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    TrialRows.append(TrialRows.SLOW_INSTANCE, row);
     channel.close();
     tier.close();
   }
