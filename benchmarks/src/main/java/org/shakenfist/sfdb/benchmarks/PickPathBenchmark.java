@@ -9,6 +9,7 @@ import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,10 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * recording the Micrometer counter and the snapshot adder); {@code interceptor} is the interceptor's
  * work on a call (tracer factory into CallOptions, caller metadata on start) down to a no-op call.
  *
+ * <p>Two controls, one thread, show the floor under the attempt timer: {@code clockPair} is the two
+ * {@code System.nanoTime()} reads any attempt timer needs (start, end); {@code timerRecord} is Micrometer's
+ * {@code Timer.record} alone (count, total, and its time-window max, which reads the wall clock itself).
+ *
  * <p>Uses {@code client.internal} classes (not API) on purpose: it measures those pieces alone, which the
  * public API only offers wrapped in a whole channel.
  */
@@ -43,6 +48,8 @@ public class PickPathBenchmark {
       DatabaseServiceGrpc.getGetClusterConfigMethod();
 
   private final EndpointAccounting accounting = new EndpointAccounting(new SimpleMeterRegistry());
+  private final Timer timer = Timer.builder("bench.timer").register(new SimpleMeterRegistry());
+  private final long nanos = 123_456;
   private final ClientStreamTracer.Factory factory = accounting.factoryFor(METHOD);
   private final ClientStreamTracer.StreamInfo info =
       ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(CallOptions.DEFAULT).build();
@@ -106,6 +113,19 @@ public class PickPathBenchmark {
   @Threads(8)
   public void accounting8() {
     attempt();
+  }
+
+  @Benchmark
+  @Threads(1)
+  public long clockPair() {
+    long start = System.nanoTime();
+    return System.nanoTime() - start;
+  }
+
+  @Benchmark
+  @Threads(1)
+  public void timerRecord() {
+    timer.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   @Benchmark

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -242,14 +243,12 @@ final class Report {
 
     b.append("\n## Pick path: the SDK's own per-call work (ns/op)\n\n");
     b.append("| benchmark | threads | ns/op | ± (99.9 %) |\n|---|---:|---:|---:|\n");
-    double counting = Double.NaN;
+    Map<String, Double> pick = new HashMap<>();
     for (JsonObject r : runs) {
       if (r.get("suite").getAsString().equals("pickpath")) {
         b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f |%n", r.get("benchmark").getAsString(),
             r.get("threads").getAsInt(), r.get("nsPerOp").getAsDouble(), r.get("error").getAsDouble()));
-        if (r.get("benchmark").getAsString().equals("accounting1")) {
-          counting = r.get("nsPerOp").getAsDouble();
-        }
+        pick.put(r.get("benchmark").getAsString(), r.get("nsPerOp").getAsDouble());
       }
     }
 
@@ -268,8 +267,13 @@ final class Report {
       b.append(String.format(Locale.ROOT, "| p99 with one slow instance, least_request <= 0.5 x round_robin | %.3f x | %s |%n",
           lrOverRr[0], lrOverRr[0] <= 0.5 ? "yes" : "no"));
     }
-    b.append(String.format(Locale.ROOT, "| counting overhead <= 100 ns/call (accounting, 1 thread) | %.1f ns | %s |%n",
-        counting, counting <= 100 ? "yes" : "no"));
+    // accounting1 = tracer + counting + attempt timer; the timer is its clock pair plus Micrometer's record
+    double timer = pick.getOrDefault("clockPair", Double.NaN) + pick.getOrDefault("timerRecord", Double.NaN);
+    double counting = pick.getOrDefault("accounting1", Double.NaN) - timer;
+    b.append(String.format(Locale.ROOT, "| counting overhead <= 100 ns/call (accounting1 - clockPair - timerRecord) "
+        + "| %.1f ns | %s |%n", counting, counting <= 100 ? "yes" : "no"));
+    b.append(String.format(Locale.ROOT, "| attempt timer <= 100 ns/call (clockPair + timerRecord) | %.1f ns | %s |%n",
+        timer, timer <= 100 ? "yes" : "no"));
     b.append(String.format(Locale.ROOT, "| 8-thread fan-out max deviation <= 1 %% | %.4f %% | %s |%n", worst8 * 100,
         worst8 <= 0.01 ? "yes" : "no"));
     b.append(String.format(Locale.ROOT, "| serial fan-out exact +-1 call | max %.1f calls off | %s |%n",

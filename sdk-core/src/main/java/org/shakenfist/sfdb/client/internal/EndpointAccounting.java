@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.shakenfist.sfdb.client.CallCounts;
 
@@ -36,8 +37,7 @@ public final class EndpointAccounting {
   public static final String TIMER = "sfdb.client.attempt.duration";
 
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Factory> factories = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<SocketAddress, String> endpointNames = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, MethodTracers> factories = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongAdder> perEndpoint = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<MeterKey, Meters> meters = new ConcurrentHashMap<>();
 
@@ -48,8 +48,8 @@ public final class EndpointAccounting {
   /** The tracer factory for calls of one method (cached: no allocation per call). */
   public ClientStreamTracer.Factory factoryFor(MethodDescriptor<?, ?> method) {
     String name = method.getFullMethodName();
-    Factory f = factories.get(name);
-    return f != null ? f : factories.computeIfAbsent(name, Factory::new);
+    MethodTracers f = factories.get(name);
+    return f != null ? f : factories.computeIfAbsent(name, MethodTracers::new);
   }
 
   /** Snapshot of attempts per endpoint. */
@@ -71,70 +71,102 @@ public final class EndpointAccounting {
     return String.valueOf(address);
   }
 
-  void record(SocketAddress remote, String method, Status.Code code, long nanos) {
-    String endpoint;
-    if (remote == null) {
-      endpoint = CallCounts.NO_ENDPOINT;
-    } else {
-      endpoint = endpointNames.get(remote);
-      if (endpoint == null) {
-        endpoint = endpointNames.computeIfAbsent(remote, EndpointAccounting::endpointName);
-      }
-    }
-    LongAdder adder = perEndpoint.get(endpoint);
-    if (adder == null) {
-      adder = perEndpoint.computeIfAbsent(endpoint, k -> new LongAdder());
-    }
-    adder.increment();
-    MeterKey key = new MeterKey(endpoint, method, code);
-    Meters m = meters.get(key);
-    if (m == null) {
-      m = meters.computeIfAbsent(key, k -> new Meters(
-          Counter.builder(METER)
-              .description("sf-database call attempts per gateway endpoint")
-              .tag("endpoint", k.endpoint())
-              .tag("method", k.method())
-              .tag("status", k.code().name())
-              .register(registry),
-          Timer.builder(TIMER)
-              .description("sf-database call attempt duration per gateway endpoint")
-              .tag("endpoint", k.endpoint())
-              .tag("method", k.method())
-              .tag("status", k.code().name())
-              .register(registry)));
-    }
-    m.counter().increment();
-    m.timer().record(nanos, TimeUnit.NANOSECONDS);
+  /** The endpoint's name and attempt adder, created once per address and shared by every method. */
+  private Endpoint endpoint(SocketAddress remote) {
+    String name = remote == null ? CallCounts.NO_ENDPOINT : endpointName(remote);
+    LongAdder adder = perEndpoint.computeIfAbsent(name, k -> new LongAdder());
+    return new Endpoint(name, adder);
+  }
+
+  private Meters meters(String endpoint, String method, Status.Code code) {
+    return meters.computeIfAbsent(new MeterKey(endpoint, method, code), k -> new Meters(
+        Counter.builder(METER)
+            .description("sf-database call attempts per gateway endpoint")
+            .tag("endpoint", k.endpoint())
+            .tag("method", k.method())
+            .tag("status", k.code().name())
+            .register(registry),
+        Timer.builder(TIMER)
+            .description("sf-database call attempt duration per gateway endpoint")
+            .tag("endpoint", k.endpoint())
+            .tag("method", k.method())
+            .tag("status", k.code().name())
+            .register(registry)));
   }
 
   private record MeterKey(String endpoint, String method, Status.Code code) {}
 
   private record Meters(Counter counter, Timer timer) {}
 
-  private final class Factory extends ClientStreamTracer.Factory {
-    private final String method;
+  private record Endpoint(String name, LongAdder attempts) {}
 
-    Factory(String method) {
+  /**
+   * One per method. The attempt path does one map lookup (by the transport's remote address, whose hash
+   * is cheap) and one array read (by status code), and allocates nothing beyond its tracer; the names,
+   * adders and meters behind them are made once.
+   */
+  private final class MethodTracers extends ClientStreamTracer.Factory {
+    private static final int CODES = Status.Code.values().length;
+
+    private final String method;
+    private final ConcurrentHashMap<SocketAddress, MethodEndpoint> byAddress = new ConcurrentHashMap<>();
+    private volatile MethodEndpoint noEndpoint;
+
+    MethodTracers(String method) {
       this.method = method;
     }
 
     @Override
     public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
-      return new Tracer(method);
+      return new Tracer(this);
+    }
+
+    void record(SocketAddress remote, Status.Code code, long nanos) {
+      MethodEndpoint e;
+      if (remote == null) {
+        e = noEndpoint;
+        if (e == null) {
+          e = noEndpoint = new MethodEndpoint(endpoint(null));
+        }
+      } else {
+        e = byAddress.get(remote);
+        if (e == null) {
+          e = byAddress.computeIfAbsent(remote, a -> new MethodEndpoint(endpoint(a)));
+        }
+      }
+      e.endpoint.attempts().increment();
+      int i = code.ordinal();
+      Meters m = e.byCode.get(i);
+      if (m == null) {
+        m = meters(e.endpoint.name(), method, code); // deduplicated by the shared map
+        e.byCode.set(i, m);
+      }
+      m.counter().increment();
+      m.timer().record(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
-  private final class Tracer extends HealthChecks.RemoteAddressTracer {
-    private final String method;
+  /** One endpoint as seen by one method: its meters per status code, filled on first use. */
+  private static final class MethodEndpoint {
+    final Endpoint endpoint;
+    final AtomicReferenceArray<Meters> byCode = new AtomicReferenceArray<>(MethodTracers.CODES);
+
+    MethodEndpoint(Endpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+  }
+
+  private static final class Tracer extends HealthChecks.RemoteAddressTracer {
+    private final MethodTracers factory;
     private final long start = System.nanoTime(); // the attempt starts as its tracer is made
 
-    Tracer(String method) {
-      this.method = method;
+    Tracer(MethodTracers factory) {
+      this.factory = factory;
     }
 
     @Override
     public void streamClosed(Status status) {
-      record(remote(), method, status.getCode(), System.nanoTime() - start);
+      factory.record(remote(), status.getCode(), System.nanoTime() - start);
     }
   }
 }
