@@ -35,12 +35,23 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * regenerate the Markdown and SVG from an existing {@code summary.json}.
  */
 public final class BenchmarkRunner {
-  /** Ratio suite: setups at 1 caller thread, then those also run at 8. */
-  static final List<String> ONE_THREAD = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:target",
+  /**
+   * Ratio suite, 1 caller thread: the headline setups, then the in-process breakdown (each adds one part of the
+   * SDK's channel), which only the long run measures. A label ending in {@link #AGAIN} measures the same setup a
+   * second time in the round (an A/A control: its ratio to the first shows what the method can resolve).
+   */
+  static final List<String> ONE_THREAD = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
+      "inprocess:bare" + BenchmarkRunner.AGAIN, "netty:bare", "netty:sdk", "netty:bare" + BenchmarkRunner.AGAIN,
+      "remote:bare", "remote:sdk");
+  static final List<String> BREAKDOWN = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:target",
       "inprocess:target-rr", "inprocess:target-health", "inprocess:target-svc", "inprocess:target-svc-coarse",
-      "inprocess:sdk-nocount", "inprocess:sdk", "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
+      "inprocess:sdk-nocount", "inprocess:sdk");
   static final List<String> EIGHT_THREADS = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
       "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
+  /** Suffix of an A/A control's label. */
+  static final String AGAIN = " again";
+  /** Slow-instance suite; {@code fast_only} is the floor any policy could reach on the machine. */
+  static final List<String> SLOW_POLICIES = List.of("round_robin", "least_request", "fast_only");
 
   private final Path dir;
   private final boolean longRun;
@@ -97,6 +108,9 @@ public final class BenchmarkRunner {
     long started = System.nanoTime();
     List<String[]> ratioRuns = new ArrayList<>();
     ONE_THREAD.forEach(s -> ratioRuns.add(new String[] {s, "1"}));
+    if (longRun) {
+      BREAKDOWN.stream().filter(s -> !ONE_THREAD.contains(s)).forEach(s -> ratioRuns.add(new String[] {s, "1"}));
+    }
     EIGHT_THREADS.forEach(s -> ratioRuns.add(new String[] {s, "8"}));
     for (int round = 0; round < rounds(); round++) {
       // rotate (and reverse every other round) so no setup always runs first, last or next to the same one
@@ -108,7 +122,7 @@ public final class BenchmarkRunner {
       for (String[] run : order) {
         overhead(run[0], Integer.parseInt(run[1]), round);
       }
-      for (String policy : List.of("round_robin", "least_request")) {
+      for (String policy : SLOW_POLICIES) {
         slow(policy, round);
       }
     }
@@ -121,8 +135,9 @@ public final class BenchmarkRunner {
     meta.addProperty("memGiB", ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getTotalMemorySize() >> 30);
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-    meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)" : longRun ? "long: 5 rounds, 3x2 s warm-up, 5x2 s measurement per fork"
-        : "short: 3 rounds, 2x0.5 s warm-up, 3x1 s measurement per fork");
+    meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
+        : longRun ? "long: 5 rounds, 3x2 s warm-up, 5x2 s measurement per fork, with the in-process breakdown"
+        : "short: 3 rounds, 2x0.5 s warm-up, 3x1 s measurement per fork; the in-process breakdown is in the long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
@@ -136,8 +151,9 @@ public final class BenchmarkRunner {
   }
 
   private void overhead(String setup, int threads, int round) throws Exception {
+    String param = setup.endsWith(AGAIN) ? setup.substring(0, setup.length() - AGAIN.length()) : setup;
     for (RunResult r : new Runner(options(OverheadBenchmark.class.getSimpleName() + ".getClusterConfig")
-        .param("setup", setup).threads(threads).build()).run()) {
+        .param("setup", param).threads(threads).build()).run()) {
       JsonObject row = row("overhead", round);
       row.addProperty("setup", setup);
       row.addProperty("threads", threads);
@@ -163,7 +179,7 @@ public final class BenchmarkRunner {
 
   private void fanOut() throws Exception {
     List<Object[]> plan = List.of(new Object[] {"serial", new String[] {"2", "3", "4", "8"}},
-        new Object[] {"threads8", new String[] {"2", "3", "4", "8"}},
+        new Object[] {"threads8", longRun ? new String[] {"2", "3", "4", "8"} : new String[] {"2", "8"}},
         new Object[] {"threads64", new String[] {"1", "32"}});
     for (Object[] p : plan) {
       for (RunResult r : new Runner(options(FanOutBenchmark.class.getSimpleName() + "." + p[0] + "$", false)
@@ -179,7 +195,12 @@ public final class BenchmarkRunner {
   }
 
   private void pickPath() throws Exception {
-    Collection<RunResult> results = new Runner(options(PickPathBenchmark.class.getSimpleName(), false).build()).run();
+    // nanosecond-scale and JIT-sensitive: 3 forks (one fork's figure can be 5x off), short iterations suffice
+    // 1 and 8 threads in the short run, 2 as well in the long one
+    Collection<RunResult> results = new Runner(options(PickPathBenchmark.class.getSimpleName()
+        + (longRun ? "" : "\\.((accounting|interceptor)[18]|clockPair|timerRecord)$"), false)
+        .forks(SMOKE ? 1 : 3).warmupIterations(SMOKE ? 1 : 2).measurementTime(TimeValue.milliseconds(SMOKE ? 200 : 500))
+        .build()).run();
     for (RunResult r : results) {
       JsonObject row = row("pickpath", 0);
       row.addProperty("benchmark", r.getParams().getBenchmark().replaceAll(".*\\.", ""));

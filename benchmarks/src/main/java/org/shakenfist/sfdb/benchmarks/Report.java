@@ -131,15 +131,22 @@ final class Report {
     }
     b.append("\n`netty`: loopback, gateway instances in the benchmark's JVM; `remote`: loopback, instances in a "
         + "separate JVM (as in production).\n");
+    b.append("\nA/A control: the same bare setup measured twice in every round, as two setups. Its ratio would be "
+        + "1.000 with a perfect method; its interval is what a ratio of this run can resolve.\n\n");
+    b.append("| setup | threads | bare (second) / bare [99 %] |\n|---|---:|---|\n");
+    for (String s : BenchmarkRunner.ONE_THREAD) {
+      if (s.endsWith(BenchmarkRunner.AGAIN)) {
+        String base = s.substring(0, s.length() - BenchmarkRunner.AGAIN.length());
+        b.append(String.format(Locale.ROOT, "| %s | 1 | %s |%n", base, fmt(ratio(s, base, 1))));
+      }
+    }
 
     b.append("\n## Where the in-process time goes (1 caller thread)\n\n");
-    b.append("Each setup adds one part of the SDK's channel to the one above it.\n\n");
+    b.append("Each setup adds one part of the SDK's channel to the one above it (long run only; setups a run "
+        + "did not measure are left out).\n\n");
     b.append("| setup | calls/s | µs per call | vs previous, µs | / bare [99 %] |\n|---|---:|---:|---:|---|\n");
     String previous = null;
-    for (String s : BenchmarkRunner.ONE_THREAD) {
-      if (!s.startsWith("inprocess:")) {
-        continue;
-      }
+    for (String s : BenchmarkRunner.BREAKDOWN) {
       List<double[]> r = rounds(s, 1);
       if (r.isEmpty()) {
         continue;
@@ -160,7 +167,7 @@ final class Report {
     b.append("| policy | rounds | p50 µs | p99 µs | p99.9 µs | calls/s | slow instance's share |\n");
     b.append("|---|---:|---:|---:|---:|---:|---:|\n");
     Map<String, double[]> p99 = new TreeMap<>();
-    for (String policy : List.of("round_robin", "least_request")) {
+    for (String policy : BenchmarkRunner.SLOW_POLICIES) {
       List<JsonObject> rows = runs.stream().filter(r -> r.get("suite").getAsString().equals("slow")
           && r.get("policy").getAsString().equals(policy)).toList();
       if (rows.isEmpty()) {
@@ -174,19 +181,16 @@ final class Report {
           median(col(rows, "p50")), median(col(rows, "p99")), median(col(rows, "p999")),
           median(col(rows, "callsPerSecond")), 100 * median(shares)));
     }
-    double[] lrOverRr = null;
-    if (p99.size() == 2) {
-      double[] rr = p99.get("round_robin");
-      double[] lr = p99.get("least_request");
-      int n = Math.min(rr.length, lr.length);
-      double[] perRound = new double[n];
-      for (int i = 0; i < n; i++) {
-        perRound[i] = lr[i] / rr[i];
-      }
-      lrOverRr = new double[] {median(perRound), Arrays.stream(perRound).min().orElse(Double.NaN),
-          Arrays.stream(perRound).max().orElse(Double.NaN)};
+    double[] lrOverRr = perRound(p99.get("least_request"), p99.get("round_robin"));
+    double[] floor = perRound(p99.get("fast_only"), p99.get("round_robin"));
+    if (lrOverRr != null) {
       b.append(String.format(Locale.ROOT, "%nMedians over rounds. p99 least_request / round_robin: %.3f (per round "
           + "%.3f to %.3f).%n", lrOverRr[0], lrOverRr[1], lrOverRr[2]));
+    }
+    if (floor != null) {
+      b.append(String.format(Locale.ROOT, "%n`fast_only` is the control: round_robin over the two fast instances "
+          + "alone, i.e. a policy that never picks the slow one. p99 fast_only / round_robin: %.3f (per round %.3f "
+          + "to %.3f), the floor for any policy on this machine.%n", floor[0], floor[1], floor[2]));
     }
 
     b.append("\n## Even fan-out (in-process, every call of the trial)\n\n");
@@ -264,8 +268,9 @@ final class Report {
     target(b, "SDK Netty, separate server JVM >= 0.95 x bare (1 thread)", ratio("remote:sdk", "remote:bare", 1), 0.95);
     target(b, "SDK Netty, separate server JVM >= 0.95 x bare (8 threads)", ratio("remote:sdk", "remote:bare", 8), 0.95);
     if (lrOverRr != null) {
-      b.append(String.format(Locale.ROOT, "| p99 with one slow instance, least_request <= 0.5 x round_robin | %.3f x | %s |%n",
-          lrOverRr[0], lrOverRr[0] <= 0.5 ? "yes" : "no"));
+      b.append(String.format(Locale.ROOT, "| p99 with one slow instance, least_request <= 0.5 x round_robin | %.3f x%s | %s |%n",
+          lrOverRr[0], floor == null ? "" : String.format(Locale.ROOT, " (floor, fast_only: %.3f x)", floor[0]),
+          lrOverRr[0] <= 0.5 ? "yes" : "no"));
     }
     // accounting1 = tracer + counting + attempt timer; the timer is its clock pair plus Micrometer's record
     double timer = pick.getOrDefault("clockPair", Double.NaN) + pick.getOrDefault("timerRecord", Double.NaN);
@@ -288,6 +293,19 @@ final class Report {
     }
     b.append(String.format(Locale.ROOT, "| %s | %s x | %s |%n", what, fmt(r),
         r[0] >= min ? (r[1] >= min ? "yes" : "yes (median; interval reaches below)") : "no"));
+  }
+
+  /** Median, min and max over rounds of num[i] / den[i]; null when either is missing. */
+  private static double[] perRound(double[] num, double[] den) {
+    if (num == null || den == null) {
+      return null;
+    }
+    int n = Math.min(num.length, den.length);
+    double[] r = new double[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = num[i] / den[i];
+    }
+    return new double[] {median(r), Arrays.stream(r).min().orElse(Double.NaN), Arrays.stream(r).max().orElse(Double.NaN)};
   }
 
   private double fanoutCalls(String benchmark, int n) {
