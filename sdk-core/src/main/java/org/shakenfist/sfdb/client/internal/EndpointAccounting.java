@@ -126,6 +126,7 @@ public final class EndpointAccounting {
       if (remote == null) {
         e = noEndpoint;
         if (e == null) {
+          // racing first attempts may each make one; they share the adder and (via the map) the meters
           e = noEndpoint = new MethodEndpoint(endpoint(null));
         }
       } else {
