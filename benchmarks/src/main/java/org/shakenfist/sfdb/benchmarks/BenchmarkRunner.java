@@ -35,21 +35,21 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * regenerate the Markdown and SVG from an existing {@code summary.json}.
  */
 public final class BenchmarkRunner {
+  /** Suffix of an A/A control's label: the same setup measured a second time in the round. */
+  static final String AGAIN = " again";
   /**
-   * Ratio suite, 1 caller thread: the headline setups, then the in-process breakdown (each adds one part of the
-   * SDK's channel), which only the long run measures. A label ending in {@link #AGAIN} measures the same setup a
-   * second time in the round (an A/A control: its ratio to the first shows what the method can resolve).
+   * Ratio suite, 1 caller thread: the headline setups and two A/A controls (a label ending in {@link #AGAIN};
+   * its ratio to the first measurement shows what the method can resolve on the machine).
    */
   static final List<String> ONE_THREAD = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
-      "inprocess:bare" + BenchmarkRunner.AGAIN, "netty:bare", "netty:sdk", "netty:bare" + BenchmarkRunner.AGAIN,
-      "remote:bare", "remote:sdk");
+      "inprocess:bare" + AGAIN, "netty:bare", "netty:sdk", "netty:bare" + AGAIN, "remote:bare", "remote:sdk");
+  /** The in-process breakdown, 1 caller thread, each setup adding one part of the SDK's channel (long run only). */
   static final List<String> BREAKDOWN = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:target",
       "inprocess:target-rr", "inprocess:target-health", "inprocess:target-svc", "inprocess:target-svc-coarse",
       "inprocess:sdk-nocount", "inprocess:sdk");
+  /** Ratio suite, 8 caller threads. */
   static final List<String> EIGHT_THREADS = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
       "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
-  /** Suffix of an A/A control's label. */
-  static final String AGAIN = " again";
   /** Slow-instance suite; {@code fast_only} is the floor any policy could reach on the machine. */
   static final List<String> SLOW_POLICIES = List.of("round_robin", "least_request", "fast_only");
 

@@ -30,8 +30,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 /**
  * The SDK's own per-call work, isolated from the transport and contended by 1, 2 and 8 threads:
  * {@code accounting} is one attempt's tracer (create, streamCreated with the remote address, streamClosed
- * recording the Micrometer counter and the snapshot adder); {@code interceptor} is the interceptor's
- * work on a call (tracer factory into CallOptions, caller metadata on start) down to a no-op call.
+ * recording the Micrometer counter, the attempt timer and the snapshot adder); {@code interceptor} is the
+ * interceptor's work on a call (tracer factory into CallOptions, caller metadata on start) down to a no-op call.
  *
  * <p>Two controls, one thread, show the floor under the attempt timer: {@code clockPair} is the two
  * {@code System.nanoTime()} reads any attempt timer needs (start, end); {@code timerRecord} is Micrometer's
