@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.shakenfist.sfdb.client.CallCounts;
 import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.proto.ClusterConfigReply;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
@@ -47,14 +48,11 @@ public class SlowInstanceBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     tier = BenchTier.start("netty", 3);
-    if (policy.equals("fast_only")) {
-      channel = DatabaseChannels.fromConfig(tier.config()
-          .hosts(tier.instance(0).gatewayHost() + "," + tier.instance(1).gatewayHost()).build());
-      channel.awaitReady(2, Duration.ofSeconds(30));
-    } else {
-      channel = DatabaseChannels.fromConfig(tier.config().loadBalancingPolicy(policy).build());
-      channel.awaitReady(3, Duration.ofSeconds(30));
-    }
+    DatabaseChannelConfig config = policy.equals("fast_only")
+        ? tier.config().hosts(tier.instance(0).gatewayHost() + "," + tier.instance(1).gatewayHost()).build()
+        : tier.config().loadBalancingPolicy(policy).build();
+    channel = DatabaseChannels.fromConfig(config);
+    channel.awaitReady(config.hosts().size(), Duration.ofSeconds(30));
     stub = DatabaseServiceGrpc.newBlockingStub(channel);
     for (int i = 0; i < 1000; i++) {
       stub.getClusterConfig(REQUEST);
