@@ -23,10 +23,10 @@ import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.client.Transport;
-import org.shakenfist.sfdb.client.internal.CoarseTimer;
-import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
-import org.shakenfist.sfdb.client.internal.ServiceConfigs;
-import org.shakenfist.sfdb.client.internal.SfdbTargets;
+import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
+import org.shakenfist.sfdb.client.internal.resolve.ResolverServiceConfig;
+import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
+import org.shakenfist.sfdb.client.internal.resolve.SfdbTargets;
 import org.shakenfist.sfdb.proto.ClusterConfigReply;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
@@ -41,7 +41,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *   <li>{@code bare-deadline}: the same with the SDK's 30 s deadline on every call;
  *   <li>{@code target}: the SDK's {@code sfdb:} target and resolver, pick_first, no deadline;
  *   <li>{@code target-rr}: + round_robin;
- *   <li>{@code target-health}: + poll health ({@code sfdb_poll_health} around round_robin);
+ *   <li>{@code target-health}: + the SDK's tier policy ({@code sfdb_tier}: round_robin over one pick_first per
+ *       instance, unary health polls; its defaults, as no SDK channel hands it a policy);
  *   <li>{@code target-svc}: + the whole service config (the 30 s deadline as method config);
  *   <li>{@code target-svc-coarse}: + the SDK's coarse timer for the deadline tasks;
  *   <li>{@code sdk}: {@code DatabaseChannels.fromConfig} (all of the above + interceptor, metadata,

@@ -1,7 +1,6 @@
 package org.shakenfist.sfdb.client;
 
 import io.grpc.CallOptions;
-import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -16,14 +15,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import org.shakenfist.sfdb.client.internal.EndpointAccounting;
-import org.shakenfist.sfdb.client.internal.EndpointStates;
-import org.shakenfist.sfdb.client.internal.ReadinessProbe;
+import org.shakenfist.sfdb.client.internal.balance.EndpointStates;
+import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.health.ReadinessProbe;
 
 /**
  * One gRPC channel over every instance of a gateway tier: round_robin across one endpoint per instance,
  * client-side health checks, caller metadata, default deadline, optional retries and per-endpoint
- * accounting. Create it with {@link DatabaseChannels}; use it like any {@link Channel}; close it when done.
+ * accounting. Create it with {@link DatabaseChannels}; use it like any {@link ManagedChannel} (stubs, grpc's
+ * cleanup helpers, {@link #notifyWhenStateChanged}, {@link #resetConnectBackoff}, {@link #enterIdle}); close it
+ * when done.
  *
  * <pre>{@code
  * try (DatabaseChannel channel = DatabaseChannels.fromEnv()) {
@@ -36,7 +37,7 @@ import org.shakenfist.sfdb.client.internal.ReadinessProbe;
  * <p>Thread-safe; meant to be created once per process and shared (never rebuilt on failure: grpc
  * reconnects by itself, and rebuilding channels per failure once stormed the tier).
  */
-public final class DatabaseChannel extends Channel implements AutoCloseable {
+public final class DatabaseChannel extends ManagedChannel implements AutoCloseable {
   /** Micrometer counter of call attempts; tags {@code endpoint}, {@code method}, {@code status}. */
   public static final String CALLS_METER = EndpointAccounting.METER;
   /**
@@ -144,11 +145,30 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   }
 
   /** Aggregate connectivity state; {@code requestConnection} leaves IDLE. */
+  @Override
   public ConnectivityState getState(boolean requestConnection) {
     return channel.getState(requestConnection);
   }
 
+  @Override
+  public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
+    channel.notifyWhenStateChanged(source, callback);
+  }
+
+  /** Reconnects at once to every instance waiting out a reconnect backoff. */
+  @Override
+  public void resetConnectBackoff() {
+    channel.resetConnectBackoff();
+  }
+
+  /** Drops the connections and the resolver until the next call (grpc's idle mode). */
+  @Override
+  public void enterIdle() {
+    channel.enterIdle();
+  }
+
   /** Starts an orderly shutdown: in-flight calls finish, new calls fail. */
+  @Override
   public DatabaseChannel shutdown() {
     states.shuttingDown();
     backoffCap.cancel(false);
@@ -158,6 +178,7 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
   }
 
   /** Cancels in-flight calls and shuts down. */
+  @Override
   public DatabaseChannel shutdownNow() {
     states.shuttingDown();
     backoffCap.cancel(false);
@@ -194,14 +215,17 @@ public final class DatabaseChannel extends Channel implements AutoCloseable {
     }
   }
 
+  @Override
   public boolean isShutdown() {
     return channel.isShutdown();
   }
 
+  @Override
   public boolean isTerminated() {
     return channel.isTerminated();
   }
 
+  @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     return channel.awaitTermination(timeout, unit);
   }

@@ -705,10 +705,6 @@ public final class DatabaseChannelConfig {
         throw new DatabaseConfigException("retryInitialBackoff", draft.retryInitialBackoff.toString(),
             "is longer than retryMaxBackoff " + draft.retryMaxBackoff);
       }
-      if ("least_request".equals(draft.loadBalancingPolicy) && draft.healthCheck == HealthCheckMode.WATCH) {
-        throw new DatabaseConfigException("loadBalancingPolicy", draft.loadBalancingPolicy,
-            "works with health checks poll or off, not watch (" + ENV_LB_POLICY + ", " + ENV_HEALTH_CHECK + ")");
-      }
       if ((draft.tlsCert == null) != (draft.tlsKey == null)) {
         String missing = draft.tlsCert == null ? ENV_TLS_CERT + " (tlsCert)" : ENV_TLS_KEY + " (tlsKey)";
         throw new DatabaseConfigException(draft.tlsCert == null ? "tlsKey" : "tlsCert",

@@ -19,15 +19,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.shakenfist.sfdb.client.internal.CoarseTimer;
-import org.shakenfist.sfdb.client.internal.EndpointAccounting;
-import org.shakenfist.sfdb.client.internal.EndpointStates;
-import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
-import org.shakenfist.sfdb.client.internal.NettyTransport;
-import org.shakenfist.sfdb.client.internal.ResolverServiceConfig;
-import org.shakenfist.sfdb.client.internal.SfdbClientInterceptor;
-import org.shakenfist.sfdb.client.internal.ServiceConfigs;
-import org.shakenfist.sfdb.client.internal.SfdbTargets;
+import org.shakenfist.sfdb.client.internal.balance.EndpointStates;
+import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
+import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
+import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
+import org.shakenfist.sfdb.client.internal.channel.NettyTransport;
+import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
+import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.count.SfdbClientInterceptor;
+import org.shakenfist.sfdb.client.internal.resolve.ResolverServiceConfig;
+import org.shakenfist.sfdb.client.internal.resolve.SfdbTargets;
 
 /**
  * Entry point: builds a {@link DatabaseChannel} over every gateway instance.
@@ -53,7 +54,8 @@ public final class DatabaseChannels {
    * {@link DatabaseChannelConfig}).
    *
    * @throws DatabaseConfigException for a missing or bad variable; no channel is built
-   * @throws IllegalStateException when health checking is on but grpc-services' round_robin is missing
+   * @throws IllegalStateException when the SDK's load-balancing policy is not registered (a fat jar that did
+   *     not merge {@code META-INF/services})
    */
   public static DatabaseChannel fromEnv() {
     return fromConfig(DatabaseChannelConfig.fromEnv());
@@ -66,9 +68,7 @@ public final class DatabaseChannels {
 
   /** Builds a channel from an explicit configuration. */
   public static DatabaseChannel fromConfig(DatabaseChannelConfig config) {
-    if (config.healthCheck() == HealthCheckMode.WATCH && "round_robin".equals(config.loadBalancingPolicy())) {
-      LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
-    }
+    TierLoadBalancerProvider.requireRegistered(LoadBalancerRegistry.getDefaultRegistry());
     warnIfCallerNotCounted(config.callerDaemon());
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
@@ -120,9 +120,7 @@ public final class DatabaseChannels {
           .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
           .keepAliveWithoutCalls(config.keepAliveWithoutCalls());
     }
-    if (states != null) {
-      builder.setNameResolverArg(ResolverServiceConfig.ENDPOINT_STATES, states);
-    }
+    builder.setNameResolverArg(TierPolicy.KEY, TierPolicy.of(config, states));
     builder.setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(ServiceConfigs.forConfig(config)))
         .maxInboundMessageSize(config.maxInboundMessageSize())
         .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting,

@@ -21,8 +21,8 @@ import java.util.List;
  * @param connectivity the connection state of its best address (READY over CONNECTING over IDLE over
  *     TRANSIENT_FAILURE); IDLE before any connection was tried
  * @param health the last health-check result the SDK saw
- * @param inRotation whether calls are sent to it now (READY and not taken out by health checks; during the
- *     poll policy's panic mode every READY instance is in)
+ * @param inRotation whether calls are sent to it now (READY and, with health checks on, SERVING; during the
+ *     tier policy's panic mode every READY instance is in)
  * @param since when {@code connectivity}, {@code health} or {@code inRotation} last changed (the channel's
  *     creation before any change)
  * @param attempts call attempts it served since the channel was built (0 when counting is off)
@@ -41,7 +41,7 @@ public record EndpointState(GatewayHost host, List<String> addresses, Connectivi
     SERVING,
     /** The instance said NOT_SERVING, or its polls went unanswered {@code HEALTH_POLL_FAILURES} times in a row. */
     NOT_SERVING,
-    /** Not known yet (not connected, no poll answered yet), or checked by grpc's Watch, whose answers the SDK does not see. */
+    /** Not known yet: not connected, or connected and no health answer yet (such an instance takes no calls). */
     UNKNOWN,
     /** Health checking is off ({@code HEALTH_CHECK=off}). */
     UNCHECKED

@@ -11,8 +11,9 @@ package org.shakenfist.sfdb.client;
 public enum HealthCheckMode {
   /**
    * Default ({@code poll}, {@code on}): unary {@code grpc.health.v1.Health/Check} polls of service {@code ""},
-   * safe against the real sf-database. Every connected instance is polled every {@code healthPollInterval}
-   * (2 s) with a {@code healthPollTimeout} (1 s) deadline. An instance leaves the rotation when it answers
+   * safe against the real sf-database. Every connected instance is polled at once, then every
+   * {@code healthPollInterval} (2 s) with a {@code healthPollTimeout} (1 s) deadline; it takes calls from its
+   * first SERVING answer on. An instance leaves the rotation when it answers
    * anything but SERVING (at once: within one interval plus one round trip, at most 3 s with the defaults),
    * or after {@code healthPollFailures} (3) polls in a row without an answer; it returns on the next SERVING
    * answer. When every connected instance is unhealthy, calls go to all of them (panic mode, logged once). A
@@ -25,7 +26,7 @@ public enum HealthCheckMode {
    * sf-database</b>: its synchronous (grpcio) health servicer sends the first Watch reply while holding a
    * lock that the stream's close callback also needs, so Watch streams opening and closing concurrently
    * (channels built and closed, connections cycling) deadlock the whole server. For gateways whose Watch is
-   * known to be safe (e.g. grpc-java servers).
+   * known to be safe (e.g. grpc-java servers). Its answers reach the SDK's tier policy as polled ones do.
    */
   WATCH,
   /** ({@code off}) No health checking: every connected instance takes traffic. */

@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.LoadBalancer;
-import io.grpc.LoadBalancerProvider;
-import io.grpc.LoadBalancerRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.shakenfist.sfdb.client.internal.LoadBalancerCheck;
-import org.shakenfist.sfdb.client.internal.ServiceConfigs;
+import org.shakenfist.sfdb.client.internal.balance.Pick;
+import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
+import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
+import org.shakenfist.sfdb.client.internal.health.PollConfig;
 
 class DatabaseChannelConfigTest {
 
@@ -130,13 +129,13 @@ class DatabaseChannelConfigTest {
     DatabaseChannelConfig c = DatabaseChannelConfig.fromEnv(Map.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a,b",
         "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request"));
     assertEquals("least_request", c.loadBalancingPolicy());
-    assertEquals(sdkPolicy("sfdb_least_request", true), ServiceConfigs.forConfig(c).get("loadBalancingConfig"));
-    assertEquals(sdkPolicy("sfdb_least_request", false), ServiceConfigs.forConfig(
-        c.toBuilder().healthCheck(HealthCheckMode.OFF).build()).get("loadBalancingConfig"));
-    DatabaseConfigException watch = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(
-        "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "least_request",
-        "SHAKENFIST_MARIADB_GATEWAY_HEALTH_CHECK", "watch")));
-    assertTrue(watch.getMessage().contains("SHAKENFIST_MARIADB_GATEWAY_LB_POLICY"), watch.getMessage());
+    assertEquals(TIER_POLICY, ServiceConfigs.forConfig(c).get("loadBalancingConfig"));
+    TierPolicy policy = TierPolicy.of(c, null);
+    assertEquals(Pick.LEAST_REQUEST, policy.pick());
+    assertEquals(HealthCheckMode.POLL, policy.health(), "least_request keeps the health checks");
+    assertEquals(new PollConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 3), policy.poll());
+    // the tier policy consumes Watch health as well as polled health: the two combine
+    assertEquals(HealthCheckMode.WATCH, TierPolicy.of(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build(), null).health());
     DatabaseConfigException bad = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(
         "SHAKENFIST_MARIADB_GATEWAY_HOSTS", "a", "SHAKENFIST_MARIADB_GATEWAY_LB_POLICY", "fastest")));
     assertTrue(bad.getMessage().contains("SHAKENFIST_MARIADB_GATEWAY_LB_POLICY") && bad.getMessage().contains("fastest")
@@ -147,14 +146,14 @@ class DatabaseChannelConfigTest {
   void serviceConfigCarriesPollHealthDeadlineAndRetries() {
     DatabaseChannelConfig c = DatabaseChannelConfig.builder().hosts("a").retryMethods("p.S/M", "p.T").build();
     Map<String, Object> sc = ServiceConfigs.forConfig(c);
-    assertEquals(sdkPolicy("round_robin", true), sc.get("loadBalancingConfig"));
+    assertEquals(TIER_POLICY, sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams unless asked: " + sc);
     assertEquals(Map.of("maxTokens", 100.0, "tokenRatio", 1.0), sc.get("retryThrottling"), "a retry budget by default");
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryBudgetTokens(0).build()).containsKey("retryThrottling"));
     assertTrue(!ServiceConfigs.forConfig(c.toBuilder().retryMethods(List.of()).build()).containsKey("retryThrottling"),
         "no retries, no budget");
     Map<String, Object> watch = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build());
-    assertEquals(sdkPolicy("round_robin", false), watch.get("loadBalancingConfig"), "Watch is grpc's, not polled");
+    assertEquals(TIER_POLICY, watch.get("loadBalancingConfig"), "Watch health is consumed by the same tier policy");
     assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));
     String text = sc.get("methodConfig").toString();
     assertTrue(text.contains("timeout=30.000000000s"), text);
@@ -162,47 +161,13 @@ class DatabaseChannelConfigTest {
     assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
     Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());
     assertTrue(!off.containsKey("healthCheckConfig"));
-    assertEquals(sdkPolicy("round_robin", false), off.get("loadBalancingConfig"));
-    assertEquals(sdkPolicy("pick_first", false), ServiceConfigs.forConfig(c.toBuilder().loadBalancingPolicy("pick_first")
+    assertEquals(TIER_POLICY, off.get("loadBalancingConfig"));
+    assertEquals(TIER_POLICY, ServiceConfigs.forConfig(c.toBuilder().loadBalancingPolicy("pick_first")
         .build()).get("loadBalancingConfig"));
   }
 
-  /** The SDK's policy (every channel's) with the default poll settings. */
-  private static List<Map<String, ?>> sdkPolicy(String child, boolean poll) {
-    return List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0, "childPolicy", child, "poll", poll)));
-  }
-
-  @Test
-  void selfCheckRejectsAPlainRoundRobin() {
-    LoadBalancerCheck.requireHealthCheckingRoundRobin(LoadBalancerRegistry.getDefaultRegistry());
-    LoadBalancerRegistry shadedJar = new LoadBalancerRegistry();
-    shadedJar.register(new LoadBalancerProvider() {
-      @Override
-      public boolean isAvailable() {
-        return true;
-      }
-
-      @Override
-      public int getPriority() {
-        return 5;
-      }
-
-      @Override
-      public String getPolicyName() {
-        return "round_robin";
-      }
-
-      @Override
-      public LoadBalancer newLoadBalancer(LoadBalancer.Helper helper) {
-        throw new UnsupportedOperationException();
-      }
-    });
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> LoadBalancerCheck.requireHealthCheckingRoundRobin(shadedJar));
-    assertTrue(e.getMessage().contains("HealthCheckingRoundRobinLoadBalancerProvider"), e.getMessage());
-    assertTrue(e.getMessage().contains("META-INF/services"), e.getMessage());
-  }
+  /** The SDK's tier policy, every channel's: its settings travel as a typed TierPolicy, not in this map. */
+  private static final List<Map<String, ?>> TIER_POLICY = List.of(Map.of("sfdb_tier", Map.of()));
 
   private static void assertMessage(Map<String, String> env, String expectedStart) {
     DatabaseConfigException e = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(env));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -15,7 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.shakenfist.sfdb.client.internal.EndpointAccounting;
+import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
 
 class DatabaseChannelTest {
 
@@ -35,6 +36,41 @@ class DatabaseChannelTest {
         assertTrue(n >= 99 && n <= 101, instance.name + " served " + n + " of 300: " + delta);
         assertEquals(n, instance.received.get() - serverBefore.get(instance.name), "client and server disagree");
       }
+    }
+  }
+
+  @Test
+  void anInstanceNotServingWhenTheChannelStartsNeverTakesACall() throws Exception {
+    try (TestTier tier = TestTier.inProcess(2)) {
+      TestTier.Instance sick = tier.instances.get(0);
+      sick.setServing(false);
+      try (DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+        for (int i = 0; i < 50; i++) {
+          TestTier.call(channel); // the first calls wait for the first SERVING answer, then go to the healthy one
+        }
+        assertEquals(0, sick.received.get(), "not one call before or after its first health answer");
+        assertEquals(50, channel.callCounts().get(tier.instances.get(1).name), channel.callCounts().toString());
+      }
+    }
+  }
+
+  @Test
+  void itIsAManagedChannelThatGrpcsOwnToolsCanDrive() throws Exception {
+    try (TestTier tier = TestTier.inProcess(2); DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().build())) {
+      ManagedChannel managed = channel;
+      java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+      ConnectivityState first = managed.getState(true);
+      managed.notifyWhenStateChanged(first, changed::countDown);
+      assertTrue(changed.await(10, TimeUnit.SECONDS), "told when the state leaves " + first);
+      tier.warmUp(channel);
+      assertEquals(ConnectivityState.READY, managed.getState(false));
+      managed.enterIdle();
+      assertEquals(ConnectivityState.IDLE, managed.getState(false), "idle mode drops the connections");
+      managed.resetConnectBackoff();
+      TestTier.call(channel); // and the next call brings them back
+      assertEquals(ConnectivityState.READY, managed.getState(false));
+      managed.shutdown();
+      assertTrue(managed.awaitTermination(5, TimeUnit.SECONDS), "terminated by grpc's own shutdown");
     }
   }
 

@@ -14,39 +14,21 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.shakenfist.sfdb.client.EndpointState.Health;
+import org.shakenfist.sfdb.client.internal.balance.EndpointStates;
+import org.shakenfist.sfdb.client.testsupport.LogCapture;
 
 class EndpointStateTest {
 
   @Test
   void endpointsGaugesAndLogsFollowAnInstanceOutOfTheRotationAndBack() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    List<String> logged = new CopyOnWriteArrayList<>();
-    Logger logger = Logger.getLogger("org.shakenfist.sfdb.client.internal.EndpointStates");
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        if (r.getLevel() == Level.INFO) {
-          logged.add(r.getMessage());
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    logger.addHandler(capture);
+    LogCapture log = LogCapture.of(EndpointStates.class, Level.INFO);
     Instant built = Instant.now();
-    try (TestTier tier = TestTier.inProcess(3);
+    try (log; TestTier tier = TestTier.inProcess(3);
         DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().meterRegistry(registry)
             .healthPollInterval(Duration.ofMillis(100)).build())) {
       assertEquals(3, channel.endpoints().size());
@@ -64,7 +46,7 @@ class EndpointStateTest {
         assertEquals(1.0, registry.get("sfdb.client.endpoint.state").tag("endpoint", e.host().toString())
             .tag("state", "READY").gauge().value());
       }
-      assertTrue(logged.stream().filter(m -> m.contains("entered the rotation")).count() >= 3, logged.toString());
+      assertTrue(log.count("entered the rotation") >= 3, log.messages().toString());
 
       TestTier.Instance sick = tier.instances.get(1);
       GatewayHost sickHost = channel.endpoints().get(1).host();
@@ -78,15 +60,12 @@ class EndpointStateTest {
       assertEquals(0.0, gauge(registry, "sfdb.client.endpoint.in.rotation", sickHost));
       assertEquals(1.0, registry.get("sfdb.client.endpoint.health").tag("endpoint", sickHost.toString())
           .tag("health", "NOT_SERVING").gauge().value());
-      assertTrue(logged.stream().anyMatch(m -> m.contains(sickHost + " left the rotation") && m.contains("NOT_SERVING")),
-          logged.toString());
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains(sickHost + " left the rotation")
+          && m.contains("NOT_SERVING")), log.messages().toString());
 
       sick.setServing(true);
       TestTier.waitFor(() -> channel.endpoints().get(1).inRotation(), "back in the rotation");
-      assertTrue(logged.stream().filter(m -> m.contains(sickHost + " entered the rotation")).count() >= 2,
-          logged.toString());
-    } finally {
-      logger.removeHandler(capture);
+      assertTrue(log.count(sickHost + " entered the rotation") >= 2, log.messages().toString());
     }
     assertTrue(registry.find("sfdb.client.endpoint.in.rotation").gauges().isEmpty(), "gauges removed on close");
   }

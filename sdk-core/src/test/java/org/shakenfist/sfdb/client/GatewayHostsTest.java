@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.testsupport.LogCapture;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -37,29 +36,11 @@ class GatewayHostsTest {
 
   @Test
   void duplicatesAreKeptOnceWithAWarning() {
-    Logger logger = Logger.getLogger(GatewayHosts.class.getName());
-    StringBuilder logged = new StringBuilder();
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        logged.append(r.getLevel()).append(' ').append(r.getMessage()).append('\n');
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    logger.addHandler(h);
-    try {
+    try (LogCapture warnings = LogCapture.of(GatewayHosts.class, Level.WARNING)) {
       assertEquals(List.of(GatewayHost.of("10.0.0.1", 13005), GatewayHost.of("10.0.0.2", 13005)),
           parse("10.0.0.1,10.0.0.2,10.0.0.1:13005"));
-    } finally {
-      logger.removeHandler(h);
+      assertEquals(1, warnings.count("item 3 \"10.0.0.1:13005\" repeats item 1"), warnings.messages().toString());
     }
-    assertTrue(logged.toString().contains("WARNING"), logged.toString());
-    assertTrue(logged.toString().contains("item 3 \"10.0.0.1:13005\" repeats item 1"), logged.toString());
   }
 
   @ParameterizedTest

@@ -9,11 +9,8 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
-import org.shakenfist.sfdb.client.internal.PollHealthLoadBalancerProvider;
+import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 
 /** Poll-mode health, outlier ejection, the readiness gate and the all-down error message. */
 class HealthModesTest {
@@ -48,7 +45,7 @@ class HealthModesTest {
 
   @Test
   void pollModeDropsNotServingInstanceAndTakesItBack() throws Exception {
-    assertTrue(io.grpc.LoadBalancerRegistry.getDefaultRegistry().getProvider(PollHealthLoadBalancerProvider.POLICY) != null);
+    assertTrue(io.grpc.LoadBalancerRegistry.getDefaultRegistry().getProvider(TierLoadBalancerProvider.POLICY) != null);
     try (TestTier tier = TestTier.inProcess(3); DatabaseChannel ch = DatabaseChannels.fromConfig(poll(tier).build())) {
       tier.warmUp(ch);
       TestTier.Instance sick = tier.instances.get(2);
@@ -62,79 +59,6 @@ class HealthModesTest {
       System.out.println("poll mode: NOT_SERVING instance out of rotation after " + ms + " ms");
       sick.setServing(true);
       untilPicked(ch, sick);
-    }
-  }
-
-  @Test
-  void pollModeDropsAnInstanceWhoseHealthNeverAnswers() throws Exception {
-    try (TestTier tier = TestTier.inProcess(2); DatabaseChannel ch = DatabaseChannels.fromConfig(poll(tier).build())) {
-      tier.warmUp(ch);
-      TestTier.Instance silent = tier.instances.get(0);
-      silent.healthDelayMillis = 1000; // every poll times out (200 ms deadline)
-      untilAvoided(ch, silent, 30);
-      CallCounts before = ch.callCounts();
-      for (int i = 0; i < 50; i++) {
-        TestTier.call(ch);
-      }
-      assertEquals(0, ch.callCounts().minus(before).get(silent.name));
-      silent.healthDelayMillis = 0;
-      untilPicked(ch, silent);
-    }
-  }
-
-  @Test
-  void pollModePanicsWhenEveryInstanceIsUnhealthyAndLogsOnce() throws Exception {
-    Logger logger = Logger.getLogger("org.shakenfist.sfdb.client.internal.PollHealthLoadBalancer");
-    StringBuilder logged = new StringBuilder();
-    Handler h = capture(logged);
-    logger.addHandler(h);
-    try (TestTier tier = TestTier.inProcess(2); DatabaseChannel ch = DatabaseChannels.fromConfig(poll(tier).build())) {
-      tier.warmUp(ch);
-      tier.instances.forEach(i -> i.setServing(false));
-      Thread.sleep(500); // several poll rounds
-      CallCounts before = ch.callCounts();
-      for (int i = 0; i < 100; i++) {
-        TestTier.call(ch); // must not fail: panic mode sends to all
-      }
-      CallCounts delta = ch.callCounts().minus(before);
-      assertEquals(50, delta.get(tier.instances.get(0).name), 2, delta.toString());
-      assertEquals(50, delta.get(tier.instances.get(1).name), 2, delta.toString());
-      Thread.sleep(300);
-      String text = logged.toString();
-      assertEquals(1, text.split("panic mode", -1).length - 1, "logged once per panic: " + text);
-
-      // panic ends as soon as one instance is healthy again: it takes all the traffic
-      TestTier.Instance back = tier.instances.get(1);
-      back.setServing(true);
-      untilAvoided(ch, tier.instances.get(0), 30);
-      CallCounts after = ch.callCounts();
-      for (int i = 0; i < 50; i++) {
-        TestTier.call(ch);
-      }
-      assertEquals(50, ch.callCounts().minus(after).get(back.name), "only the healthy instance after the panic");
-    } finally {
-      logger.removeHandler(h);
-    }
-  }
-
-  @Test
-  void pollModeTreatsServerWithoutHealthServiceAsHealthyAndWarnsOnce() throws Exception {
-    Logger logger = Logger.getLogger("org.shakenfist.sfdb.client.internal.PollHealthLoadBalancer");
-    StringBuilder logged = new StringBuilder();
-    Handler h = capture(logged);
-    logger.addHandler(h);
-    try (TestTier tier = TestTier.inProcess(2, false); DatabaseChannel ch = DatabaseChannels.fromConfig(poll(tier).build())) {
-      tier.warmUp(ch);
-      Thread.sleep(400);
-      CallCounts before = ch.callCounts();
-      for (int i = 0; i < 100; i++) {
-        TestTier.call(ch);
-      }
-      CallCounts delta = ch.callCounts().minus(before);
-      assertEquals(50, delta.get(tier.instances.get(0).name), 1, delta.toString());
-      assertEquals(1, logged.toString().split("has no grpc.health.v1 service", -1).length - 1, logged.toString());
-    } finally {
-      logger.removeHandler(h);
     }
   }
 
@@ -213,20 +137,5 @@ class HealthModesTest {
       assertTrue(e.getStatus().getDescription().contains("sf-database tier " + ch.config().hostsString()),
           e.getStatus().toString());
     }
-  }
-
-  private static Handler capture(StringBuilder sink) {
-    return new Handler() {
-      @Override
-      public synchronized void publish(LogRecord r) {
-        sink.append(r.getLevel()).append(' ').append(r.getMessage()).append('\n');
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
   }
 }

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.channel;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.HealthCheckMode;
+import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 
 /**
  * Builds the gRPC service config (as the JSON-like map grpc-java parses; numbers are Doubles) that the
@@ -18,19 +19,9 @@ public final class ServiceConfigs {
   /** Service config for a channel configured by {@code config}. */
   public static Map<String, Object> forConfig(DatabaseChannelConfig config) {
     Map<String, Object> sc = new LinkedHashMap<>();
-    // Every channel runs the SDK's policy: it reports endpoint states, polls health when asked, and delegates
-    // picking to round_robin, least_request or (diagnostics) pick_first.
-    String child = switch (config.loadBalancingPolicy()) {
-      case "least_request" -> LeastRequestLoadBalancerProvider.POLICY;
-      case "pick_first" -> "pick_first";
-      default -> "round_robin";
-    };
-    Map<String, ?> policy = Map.of(PollHealthLoadBalancerProvider.POLICY, Map.of(
-        "intervalMillis", (double) config.healthPollInterval().toMillis(),
-        "timeoutMillis", (double) config.healthPollTimeout().toMillis(),
-        "failures", (double) config.healthPollFailures(),
-        "childPolicy", child,
-        "poll", config.healthCheck() == HealthCheckMode.POLL && !"pick_first".equals(child)));
+    // Every channel runs the SDK's tier policy; what it does comes from the channel's TierPolicy (a typed
+    // name-resolver argument), so its entry here only names it.
+    Map<String, ?> policy = Map.of(TierLoadBalancerProvider.POLICY, Map.of());
     if (config.outlierDetection()) {
       policy = outlierDetection(policy, config.hosts().size());
     }

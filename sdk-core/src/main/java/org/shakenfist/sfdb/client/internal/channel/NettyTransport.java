@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.channel;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.netty.NettyChannelBuilder;

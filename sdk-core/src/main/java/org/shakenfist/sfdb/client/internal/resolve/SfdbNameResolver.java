@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import com.google.common.net.InetAddresses;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
@@ -29,9 +29,9 @@ import org.shakenfist.sfdb.client.GatewayHosts;
  * looked up off the synchronization context on every {@link #refresh()} (grpc calls it when a connection
  * fails or a health state flips), so a changed DNS answer is picked up then.
  */
-final class SfdbNameResolver extends NameResolver {
+public final class SfdbNameResolver extends NameResolver {
   /** On every address group: the configured instance it belongs to. */
-  static final Attributes.Key<GatewayHost> GATEWAY_HOST = Attributes.Key.create("sfdb-gateway-host");
+  public static final Attributes.Key<GatewayHost> GATEWAY_HOST = Attributes.Key.create("sfdb-gateway-host");
 
   private static final ExecutorService DNS_EXECUTOR = Executors.newCachedThreadPool(
       new ThreadFactoryBuilder().setNameFormat("sfdb-dns-%d").setDaemon(true).build());
@@ -98,11 +98,9 @@ final class SfdbNameResolver extends NameResolver {
   }
 
   private void deliver(StatusOr<List<EquivalentAddressGroup>> addresses) {
-    EndpointStates states = args.getArg(ResolverServiceConfig.ENDPOINT_STATES);
     listener.onResult2(ResolutionResult.newBuilder()
         .setAddressesOrError(addresses)
         .setServiceConfig(serviceConfig)
-        .setAttributes(states == null ? Attributes.EMPTY : Attributes.newBuilder().set(EndpointStates.ATTR, states).build())
         .build());
   }
 

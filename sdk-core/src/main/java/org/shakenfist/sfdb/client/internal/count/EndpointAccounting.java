@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.count;
 
 import com.google.common.net.InetAddresses;
 import io.grpc.ClientStreamTracer;
@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.shakenfist.sfdb.client.CallCounts;
+import org.shakenfist.sfdb.client.internal.health.HealthChecks;
 
 /**
  * Counts every call attempt under the backend address that served it. One {@link ClientStreamTracer} is

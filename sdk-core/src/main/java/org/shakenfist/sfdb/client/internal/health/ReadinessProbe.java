@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.health;
 
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
@@ -23,6 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
 
 /**
  * Implementation of {@code DatabaseChannel.awaitReady}: Health/Check probes through the channel; on timeout,

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import io.grpc.inprocess.InProcessSocketAddress;
 import java.net.SocketAddress;

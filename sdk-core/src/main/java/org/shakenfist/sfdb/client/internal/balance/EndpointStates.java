@@ -1,6 +1,5 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.balance;
 
-import io.grpc.Attributes;
 import io.grpc.ConnectivityState;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -17,17 +16,15 @@ import org.shakenfist.sfdb.client.CallCounts;
 import org.shakenfist.sfdb.client.EndpointState;
 import org.shakenfist.sfdb.client.EndpointState.Health;
 import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
 
 /**
  * One channel's view of its configured instances, fed by the SDK's load-balancing policy (one update per
  * subchannel state or health change): backs {@code DatabaseChannel.endpoints()}, the
  * {@code sfdb.client.endpoint.*} gauges, and an INFO log line whenever an instance enters or leaves the
- * rotation. Reaches the policy through the resolver ({@link #ATTR} on every resolution result).
+ * rotation. Reaches the policy in the channel's {@link TierPolicy}.
  */
 public final class EndpointStates {
-  /** Resolution-result attribute carrying the channel's instance. */
-  public static final Attributes.Key<EndpointStates> ATTR = Attributes.Key.create("sfdb-endpoint-states");
-
   private static final Logger log = Logger.getLogger(EndpointStates.class.getName());
   private static final List<ConnectivityState> STATES = List.of(ConnectivityState.IDLE, ConnectivityState.CONNECTING,
       ConnectivityState.READY, ConnectivityState.TRANSIENT_FAILURE);
@@ -88,11 +85,6 @@ public final class EndpointStates {
     if (host != null && host.addresses.remove(address) != null) {
       host.recompute(gatewayHost, clock.instant());
     }
-  }
-
-  /** Health before any check answered. */
-  Health initialHealth() {
-    return initialHealth;
   }
 
   /** A snapshot, in configuration order. */

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.count;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;

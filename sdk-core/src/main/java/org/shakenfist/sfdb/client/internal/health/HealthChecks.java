@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.health;
 
 import io.grpc.Attributes;
 import io.grpc.ClientStreamTracer;
@@ -9,19 +9,19 @@ import io.grpc.health.v1.HealthCheckRequest;
 import java.net.SocketAddress;
 
 /** What the SDK's health probes share: the request, how a failed probe is described, the remote address. */
-final class HealthChecks {
+public final class HealthChecks {
   /** {@code Health/Check} of service {@code ""}, the only one the real gateway registers. */
-  static final HealthCheckRequest ALL_SERVICES = HealthCheckRequest.newBuilder().setService("").build();
+  public static final HealthCheckRequest ALL_SERVICES = HealthCheckRequest.newBuilder().setService("").build();
 
   private HealthChecks() {}
 
   /** {@code UNAVAILABLE: io exception}, or just the code when there is no description. */
-  static String describe(Status s) {
+  public static String describe(Status s) {
     return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
   }
 
   /** A call attempt's tracer that remembers the address of the instance that served it (null: none did). */
-  static class RemoteAddressTracer extends ClientStreamTracer {
+  public static class RemoteAddressTracer extends ClientStreamTracer {
     private volatile SocketAddress remote;
 
     @Override
@@ -29,7 +29,7 @@ final class HealthChecks {
       remote = transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     }
 
-    SocketAddress remote() {
+    public SocketAddress remote() {
       return remote;
     }
   }

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
 
 /**
  * Resolver provider for {@code sfdb:///h1:p1,h2:p2}: one address group per gateway instance (a DNS name

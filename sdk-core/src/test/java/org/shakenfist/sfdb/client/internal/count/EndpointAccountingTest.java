@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.count;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

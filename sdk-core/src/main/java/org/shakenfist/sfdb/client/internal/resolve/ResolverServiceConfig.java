@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import io.grpc.NameResolver;
 import java.util.Map;
@@ -12,7 +12,4 @@ import java.util.Map;
 public record ResolverServiceConfig(Map<String, ?> serviceConfig) {
   /** Name-resolver argument key. */
   public static final NameResolver.Args.Key<ResolverServiceConfig> KEY = NameResolver.Args.Key.create("sfdb-service-config");
-  /** Name-resolver argument key of the channel's {@link EndpointStates}, passed on to the policy. */
-  public static final NameResolver.Args.Key<EndpointStates> ENDPOINT_STATES =
-      NameResolver.Args.Key.create("sfdb-endpoint-states");
 }

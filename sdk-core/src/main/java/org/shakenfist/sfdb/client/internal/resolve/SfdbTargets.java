@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import java.util.List;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal;
+package org.shakenfist.sfdb.client.internal.resolve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -79,8 +79,7 @@ class SfdbNameResolverProviderTest {
     NameResolver.ResolutionResult viaUri = resolve(provider.newNameResolver(Uri.create(target), args));
     assertEquals(expected, addresses(viaUri));
     Map<?, ?> sc = (Map<?, ?>) viaUri.getServiceConfig().getConfig();
-    assertEquals(List.of(Map.of("sfdb_poll_health", Map.of("intervalMillis", 2000.0, "timeoutMillis", 1000.0,
-        "failures", 3.0, "childPolicy", "round_robin", "poll", true))), sc.get("loadBalancingConfig"));
+    assertEquals(List.of(Map.of("sfdb_tier", Map.of())), sc.get("loadBalancingConfig"));
     assertTrue(!sc.containsKey("healthCheckConfig"), "no Watch streams by default: " + sc);
 
     NameResolver.ResolutionResult viaJavaUri = resolve(provider.newNameResolver(new URI(target), args));

@@ -1,0 +1,252 @@
+package org.shakenfist.sfdb.client.internal.balance;
+
+import io.grpc.ChannelLogger.ChannelLogLevel;
+import io.grpc.ClientStreamTracer;
+import io.grpc.ConnectivityState;
+import io.grpc.ConnectivityStateInfo;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.LoadBalancer;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.util.ForwardingSubchannel;
+import io.grpc.util.MultiChildLoadBalancer;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import org.shakenfist.sfdb.client.EndpointState.Health;
+import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.HealthCheckMode;
+import org.shakenfist.sfdb.client.internal.health.HealthChecks;
+import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
+
+/**
+ * The SDK's root policy ({@code sfdb_tier}): a petiole policy in grpc-java's shape
+ * ({@link MultiChildLoadBalancer}, like round_robin) with one pick_first child per gateway instance. It
+ * <ul>
+ *   <li>consumes health: each child's subchannel is created with a health-consumer listener
+ *       ({@link LoadBalancer#HEALTH_CONSUMER_LISTENER_ARG_KEY}) that the health producer below (unary polls, or
+ *       grpc's Watch) tells; pick_first sees the raw connection state, untouched. With health checks on, an
+ *       instance enters the rotation at its first SERVING answer, not when it connects;</li>
+ *   <li>picks among the instances in the rotation as its {@link Pick} says;</li>
+ *   <li>panics: when every connected instance has been found unhealthy, calls go to all of them rather than
+ *       to none (logged once per panic);</li>
+ *   <li>reports every instance's state to the channel's {@link EndpointStates}.</li>
+ * </ul>
+ * Every method runs on the channel's synchronization context; the picker runs on callers' threads.
+ */
+final class TierLoadBalancer extends MultiChildLoadBalancer {
+  private static final Logger log = Logger.getLogger(TierLoadBalancer.class.getName());
+  private final TierPolicy policy;
+  private final AtomicInteger sequence;
+  private final Map<Object, EquivalentAddressGroup> groups = new HashMap<>();
+  private SubchannelPicker currentPicker;
+  private boolean panic;
+  private Endpoint stuckTo; // PICK_FIRST: the instance every call goes to while it stays in the rotation
+
+  TierLoadBalancer(Helper helper, TierPolicy policy) {
+    super(helper);
+    this.policy = policy;
+    this.sequence = new AtomicInteger(policy.random().applyAsInt(Integer.MAX_VALUE));
+  }
+
+  @Override
+  protected Map<Object, ResolvedAddresses> createChildAddressesMap(ResolvedAddresses resolved) {
+    Map<Object, ResolvedAddresses> map = super.createChildAddressesMap(resolved);
+    map.forEach((key, child) -> groups.put(key, child.getAddresses().get(0)));
+    return map;
+  }
+
+  @Override
+  protected ChildLbState createChildLbState(Object key) {
+    return new Endpoint(key, groups.get(key));
+  }
+
+  @Override
+  public void shutdown() {
+    super.shutdown();
+    groups.clear();
+  }
+
+  @Override
+  protected void updateOverallBalancingState() {
+    List<Endpoint> inRotation = new ArrayList<>();
+    List<Endpoint> unhealthy = new ArrayList<>();
+    boolean waiting = false;
+    for (ChildLbState c : getChildLbStates()) {
+      Endpoint e = (Endpoint) c;
+      ConnectivityState s = e.getCurrentState();
+      if (s == ConnectivityState.READY) {
+        switch (e.healthState()) {
+          case READY -> inRotation.add(e);
+          case TRANSIENT_FAILURE -> unhealthy.add(e);
+          default -> waiting = true; // connected, first health answer not in yet
+        }
+      } else if (s == ConnectivityState.CONNECTING || s == ConnectivityState.IDLE) {
+        waiting = true;
+      }
+    }
+    setPanic(inRotation.isEmpty() && !unhealthy.isEmpty() && !waiting);
+    if (panic) {
+      inRotation = unhealthy;
+    }
+    for (ChildLbState c : getChildLbStates()) {
+      ((Endpoint) c).report(inRotation.contains(c));
+    }
+    if (!inRotation.isEmpty()) {
+      if (policy.pick() == Pick.PICK_FIRST) { // one instance, kept while it is in, as pick_first keeps its connection
+        stuckTo = inRotation.contains(stuckTo) ? stuckTo : inRotation.get(0);
+        inRotation = List.of(stuckTo);
+      }
+      update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random()));
+    } else if (waiting || !unhealthy.isEmpty()) {
+      update(ConnectivityState.CONNECTING, new FixedResultPicker(PickResult.withNoResult()));
+    } else { // every instance failed to connect: their pick_first pickers carry the errors
+      List<Endpoint> all = new ArrayList<>();
+      getChildLbStates().forEach(c -> all.add((Endpoint) c));
+      update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random()));
+    }
+  }
+
+  private void update(ConnectivityState state, SubchannelPicker picker) {
+    if (state != currentConnectivityState || !picker.equals(currentPicker)) {
+      currentConnectivityState = state;
+      currentPicker = picker;
+      getHelper().updateBalancingState(state, picker);
+    }
+  }
+
+  private void setPanic(boolean now) {
+    if (now == panic) {
+      return;
+    }
+    panic = now;
+    getHelper().getChannelLogger().log(now ? ChannelLogLevel.WARNING : ChannelLogLevel.INFO, now
+        ? "sfdb: every gateway instance failed its health checks: panic mode, sending to all of them"
+        : "sfdb: panic mode over");
+    if (now) {
+      log.warning("sfdb: every gateway instance of " + getHelper().getAuthority()
+          + " failed its health checks: panic mode, sending calls to all of them");
+    }
+  }
+
+  /** One gateway instance's child: its pick_first, its health as the producer reports it, its calls in flight. */
+  final class Endpoint extends ChildLbState {
+    private final GatewayHost host;
+    private final SocketAddress address;
+    final AtomicInteger inFlight = new AtomicInteger();
+    final ClientStreamTracer.Factory inFlightTracer = new ClientStreamTracer.Factory() {
+      @Override
+      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+        inFlight.incrementAndGet();
+        return new ClientStreamTracer() {
+          @Override
+          public void streamClosed(Status status) {
+            inFlight.decrementAndGet();
+          }
+        };
+      }
+    };
+    private ConnectivityStateInfo raw = ConnectivityStateInfo.forNonError(ConnectivityState.IDLE);
+    private ConnectivityStateInfo health = ConnectivityStateInfo.forNonError(ConnectivityState.CONNECTING);
+    private Health verdict = Health.UNKNOWN;
+
+    Endpoint(Object key, EquivalentAddressGroup group) {
+      super(key, pickFirstLbProvider);
+      this.host = group == null ? null : group.getAttributes().get(SfdbNameResolver.GATEWAY_HOST);
+      this.address = group == null ? null : group.getAddresses().get(0);
+    }
+
+    /** READY (healthy), TRANSIENT_FAILURE (found unhealthy) or anything else (not known yet). */
+    ConnectivityState healthState() {
+      return policy.health() == HealthCheckMode.OFF ? ConnectivityState.READY : health.getState();
+    }
+
+    @Override
+    protected ChildLbStateHelper createChildHelper() {
+      return new ChildLbStateHelper() {
+        @Override
+        public Subchannel createSubchannel(CreateSubchannelArgs args) {
+          CreateSubchannelArgs withConsumer = policy.health() == HealthCheckMode.OFF ? args : args.toBuilder()
+              .addOption(HEALTH_CONSUMER_LISTENER_ARG_KEY, Endpoint.this::onHealth).build();
+          return new RawStateObserver(super.createSubchannel(withConsumer));
+        }
+
+        @Override
+        public void updateBalancingState(ConnectivityState state, SubchannelPicker picker) {
+          super.updateBalancingState(state, picker);
+          if (state == ConnectivityState.IDLE && !resolvingAddresses) {
+            getLb().requestConnection(); // as round_robin: reconnect at once, do not wait for a pick
+          }
+        }
+      };
+    }
+
+    private void onHealth(ConnectivityStateInfo info) {
+      health = info;
+      if (info.getState() == ConnectivityState.READY) {
+        verdict = Health.SERVING;
+      } else if (info.getState() == ConnectivityState.TRANSIENT_FAILURE && getCurrentState() == ConnectivityState.READY) {
+        verdict = Health.NOT_SERVING;
+      } else if (info.getState() == ConnectivityState.CONNECTING || info.getState() == ConnectivityState.IDLE) {
+        verdict = Health.UNKNOWN; // (re)connecting: the last verdict no longer holds
+      } // a connection failure (TRANSIENT_FAILURE while not READY) leaves the last verdict as it was
+      if (!resolvingAddresses) {
+        updateOverallBalancingState();
+      }
+    }
+
+    @Override
+    protected void shutdown() {
+      super.shutdown();
+      if (policy.states() != null && host != null) {
+        policy.states().remove(host, address);
+      }
+    }
+
+    void report(boolean in) {
+      if (policy.states() == null || host == null) {
+        return;
+      }
+      Health h = policy.health() == HealthCheckMode.OFF ? Health.UNCHECKED : verdict;
+      String problem = in ? ""
+          : getCurrentState() == ConnectivityState.READY ? describe(health.getStatus())
+          : raw.getStatus().isOk() ? "" : HealthChecks.describe(raw.getStatus());
+      policy.states().update(host, address, getCurrentState(), h, in, problem);
+    }
+
+    private String describe(Status s) {
+      return s.isOk() ? "" : s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+    }
+
+    @Override
+    public String toString() {
+      return address + "/" + getCurrentState() + "/" + health.getState();
+    }
+
+    /** Remembers the connection's raw state (for the endpoint view's problem) and passes it on unchanged. */
+    private final class RawStateObserver extends ForwardingSubchannel {
+      private final Subchannel delegate;
+
+      RawStateObserver(Subchannel delegate) {
+        this.delegate = delegate;
+      }
+
+      @Override
+      protected Subchannel delegate() {
+        return delegate;
+      }
+
+      @Override
+      public void start(SubchannelStateListener listener) {
+        delegate.start(info -> {
+          raw = info;
+          listener.onSubchannelState(info);
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package org.shakenfist.sfdb.client.internal.balance;
+
+import io.grpc.LoadBalancer;
+import io.grpc.NameResolver;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntUnaryOperator;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.HealthCheckMode;
+import org.shakenfist.sfdb.client.internal.health.PollConfig;
+
+/**
+ * What the tier policy of one channel does, handed to it as a typed object (not through the service config's
+ * JSON map): the channel sets it as a name-resolver argument ({@link #KEY}) and the policy reads it from
+ * {@code Helper.getNameResolverArgs()}.
+ *
+ * @param health how instances are health-checked
+ * @param poll poll settings (used with {@link HealthCheckMode#POLL})
+ * @param pick how an instance is chosen among those in the rotation
+ * @param states the channel's endpoint view to report to, or null
+ * @param random {@code bound -> [0, bound)}: the policy's one random source (round_robin's start, the two
+ *     choices); a seeded one makes the policy deterministic
+ */
+public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states,
+    IntUnaryOperator random) {
+  /** Name-resolver argument key under which a channel carries its policy. */
+  public static final NameResolver.Args.Key<TierPolicy> KEY = NameResolver.Args.Key.create("sfdb-tier-policy");
+  /** The process-wide random source of real channels. */
+  public static final IntUnaryOperator THREAD_LOCAL_RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
+
+  public TierPolicy {
+    Objects.requireNonNull(health, "health");
+    Objects.requireNonNull(poll, "poll");
+    Objects.requireNonNull(pick, "pick");
+    Objects.requireNonNull(random, "random");
+  }
+
+  /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
+  public static TierPolicy of(DatabaseChannelConfig config, EndpointStates states) {
+    return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
+        config.healthPollTimeout(), config.healthPollFailures()),
+        Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM);
+  }
+
+  /**
+   * The policy the channel behind {@code helper} carries, or the SDK's defaults for a plain grpc channel on an
+   * {@code sfdb:} target (no endpoint view).
+   */
+  static TierPolicy of(LoadBalancer.Helper helper) {
+    TierPolicy p = null;
+    try {
+      p = helper.getNameResolverArgs().getArg(KEY);
+    } catch (UnsupportedOperationException e) {
+      // a helper that does not carry the channel's arguments
+    }
+    return p != null ? p : of(DatabaseChannelConfig.builder().hosts("localhost").build(), null);
+  }
+}

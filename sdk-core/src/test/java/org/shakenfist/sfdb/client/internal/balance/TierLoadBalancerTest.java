@@ -1,0 +1,293 @@
+package org.shakenfist.sfdb.client.internal.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.ClientStreamTracer;
+import io.grpc.ConnectivityState;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.LoadBalancer;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.IntUnaryOperator;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.EndpointState;
+import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.client.HealthCheckMode;
+import org.shakenfist.sfdb.client.internal.health.PollConfig;
+import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
+import org.shakenfist.sfdb.client.testsupport.FakeLoadBalancerHelper;
+import org.shakenfist.sfdb.client.testsupport.FakeLoadBalancerHelper.FakeSubchannel;
+import org.shakenfist.sfdb.client.testsupport.LogCapture;
+
+/**
+ * The tier policy as a channel builds it (provider, unary health producer, pick_first children), driven by a
+ * fake helper, hand-answered Health/Check calls, a manual clock and a seeded random source: no threads, no
+ * sleeps, no pending timer at teardown.
+ */
+class TierLoadBalancerTest {
+  private static final Duration INTERVAL = Duration.ofSeconds(2);
+  private static final PollConfig POLL = new PollConfig(INTERVAL, Duration.ofSeconds(1), 3);
+  private final FakeLoadBalancerHelper fake = new FakeLoadBalancerHelper();
+  private LoadBalancer lb;
+
+  private void start(HealthCheckMode health, Pick pick, IntUnaryOperator random, EndpointStates states,
+      List<EquivalentAddressGroup> groups) {
+    lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(health, POLL, pick, states, random));
+    fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+        .setAddresses(groups).build()));
+  }
+
+  private void start(Pick pick, String... names) {
+    start(HealthCheckMode.POLL, pick, new Random(1)::nextInt, null, FakeLoadBalancerHelper.groups(names));
+  }
+
+  private FakeSubchannel sub(String name) {
+    return fake.subchannels.get(name);
+  }
+
+  private void ready(String... names) {
+    for (String n : names) {
+      sub(n).setState(ConnectivityState.READY);
+    }
+  }
+
+  private void answer(ServingStatus status, String... names) {
+    for (String n : names) {
+      sub(n).lastCall().answer(status);
+    }
+  }
+
+  @AfterEach
+  void noTimerOutlivesTheShutdown() {
+    fake.sync.execute(lb::shutdown);
+    assertEquals(0, fake.clock.pending(), "shutdown cancels every poll timer");
+    assertEquals(fake.subchannels.size(), fake.shutdowns(), "every subchannel is shut down");
+  }
+
+  @Test
+  void aConnectedInstanceEntersTheRotationAtItsFirstServingAnswerNotBefore() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    assertEquals(1, sub("a").connectionRequests, "each instance's pick_first connects at once");
+    ready("a", "b");
+    assertEquals(ConnectivityState.CONNECTING, fake.state, "connected, no health answer yet: calls wait");
+    assertNull(fake.pick().getSubchannel());
+    answer(ServingStatus.NOT_SERVING, "a");
+    assertEquals(ConnectivityState.CONNECTING, fake.state, "a NOT_SERVING at start never takes a call");
+    answer(ServingStatus.SERVING, "b");
+    assertEquals(Set.of("b"), fake.picked(8));
+  }
+
+  @Test
+  void roundRobinIsAnExactRotationOverTheHealthyInstances() {
+    start(Pick.ROUND_ROBIN, "a", "b", "c");
+    ready("a", "b", "c");
+    answer(ServingStatus.SERVING, "a", "b", "c");
+    Map<String, Integer> counts = new HashMap<>();
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      String n = FakeLoadBalancerHelper.name(fake.pick());
+      counts.merge(n, 1, Integer::sum);
+      order.add(n);
+    }
+    assertEquals(Map.of("a", 100, "b", 100, "c", 100), counts);
+    for (int i = 3; i < 300; i++) {
+      assertEquals(order.get(i - 3), order.get(i), "the same cycle of three, pick " + i);
+    }
+  }
+
+  @Test
+  void notServingLeavesTheRotationAtOnceAndServingBringsItBack() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.NOT_SERVING, "b");
+    answer(ServingStatus.SERVING, "a");
+    assertEquals(Set.of("a"), fake.picked(8));
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.SERVING, "b");
+    assertEquals(Set.of("a", "b"), fake.picked(8));
+  }
+
+  @Test
+  void unansweredPollsNeedThreeStrikes() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    for (int strike = 1; strike <= 3; strike++) {
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.SERVING, "a");
+      sub("b").lastCall().fail(Status.DEADLINE_EXCEEDED);
+      assertEquals(strike < 3 ? Set.of("a", "b") : Set.of("a"), fake.picked(8), "after strike " + strike);
+    }
+  }
+
+  @Test
+  void whenEveryConnectedInstanceIsUnhealthyCallsGoToAllOfThemUntilOneRecovers() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    ready("a", "b");
+    try (LogCapture warnings = LogCapture.of(TierLoadBalancer.class, Level.WARNING)) {
+      answer(ServingStatus.NOT_SERVING, "a", "b");
+      assertEquals(ConnectivityState.READY, fake.state);
+      assertEquals(Set.of("a", "b"), fake.picked(8), "panic mode: all rather than none");
+      for (int round = 0; round < 3; round++) { // more NOT_SERVING answers: still the one panic
+        fake.clock.advance(INTERVAL);
+        answer(ServingStatus.NOT_SERVING, "a", "b");
+      }
+      assertEquals(1, warnings.count("panic mode"), "logged once per panic: " + warnings.messages());
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.SERVING, "a");
+      answer(ServingStatus.NOT_SERVING, "b");
+      assertEquals(Set.of("a"), fake.picked(8), "panic over");
+      assertTrue(fake.channelLog.contains("INFO sfdb: panic mode over"), fake.channelLog.toString());
+    }
+  }
+
+  @Test
+  void aConnectionFailureIsNotAHealthVerdictAndEveryFailedInstanceGivesItsError() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    sub("a").setState(ConnectivityState.TRANSIENT_FAILURE);
+    sub("b").setState(ConnectivityState.TRANSIENT_FAILURE);
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, fake.state, "nothing reachable: fail fast, no panic");
+    LoadBalancer.PickResult r = fake.pick();
+    assertEquals(Status.Code.UNAVAILABLE, r.getStatus().getCode());
+    assertEquals("connection refused", r.getStatus().getDescription());
+    assertEquals(0, sub("a").calls.size(), "nothing is polled while not connected");
+  }
+
+  @Test
+  void aDroppedConnectionIsReconnectedAtOnceAndMustAnswerSERVINGAgain() {
+    start(Pick.ROUND_ROBIN, "a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    int before = sub("b").connectionRequests;
+    sub("b").setState(ConnectivityState.IDLE);
+    assertEquals(before + 1, sub("b").connectionRequests, "as round_robin: an IDLE instance reconnects at once");
+    assertEquals(Set.of("a"), fake.picked(8));
+    ready("b");
+    assertEquals(Set.of("a"), fake.picked(8), "back, but not in the rotation before a SERVING answer");
+    answer(ServingStatus.SERVING, "b");
+    assertEquals(Set.of("a", "b"), fake.picked(8));
+  }
+
+  @Test
+  void healthOffPutsEveryConnectedInstanceInAtOnceAndNeverPolls() {
+    start(HealthCheckMode.OFF, Pick.ROUND_ROBIN, new Random(1)::nextInt, null, FakeLoadBalancerHelper.groups("a", "b"));
+    ready("a", "b");
+    assertEquals(Set.of("a", "b"), fake.picked(8));
+    assertEquals(0, sub("a").calls.size() + sub("b").calls.size());
+    assertNull(sub("a").args().getOption(LoadBalancer.HEALTH_CONSUMER_LISTENER_ARG_KEY), "no consumer, no producer");
+  }
+
+  @Test
+  void leastRequestTakesTheLessBusyOfTwoDistinctInstances() {
+    List<Integer> draws = new ArrayList<>();
+    Random seeded = new Random(7);
+    start(HealthCheckMode.POLL, Pick.LEAST_REQUEST, bound -> {
+      int v = seeded.nextInt(bound);
+      draws.add(v);
+      return v;
+    }, null, FakeLoadBalancerHelper.groups("a", "b", "c"));
+    ready("a", "b", "c");
+    answer(ServingStatus.SERVING, "a", "b");
+    answer(ServingStatus.NOT_SERVING, "c");
+    assertEquals(Set.of("a", "b"), fake.picked(200), "health still decides: the NOT_SERVING instance gets nothing");
+
+    // two calls in flight on a (streams created for a pick of a): b wins every pick, since both are drawn
+    LoadBalancer.PickResult onA = null;
+    while (onA == null) {
+      LoadBalancer.PickResult r = fake.pick();
+      onA = "a".equals(FakeLoadBalancerHelper.name(r)) ? r : null;
+    }
+    ClientStreamTracer.StreamInfo info = ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(CallOptions.DEFAULT).build();
+    List<ClientStreamTracer> inFlight = List.of(onA.getStreamTracerFactory().newClientStreamTracer(info, new Metadata()),
+        onA.getStreamTracerFactory().newClientStreamTracer(info, new Metadata()));
+    for (int i = 0; i < 50; i++) {
+      assertEquals("b", FakeLoadBalancerHelper.name(fake.pick()), "pick " + i);
+    }
+    inFlight.forEach(t -> t.streamClosed(Status.OK));
+    assertEquals(Set.of("a", "b"), fake.picked(200), "calls finished: both are picked again");
+  }
+
+  @Test
+  void leastRequestNeverDrawsTheSameInstanceTwice() {
+    int[] next = {0};
+    int[] script = {1, 1, 0, 0, 2, 1}; // (i, j) pairs as drawn: j is drawn from n - 1 and skips i
+    start(HealthCheckMode.POLL, Pick.LEAST_REQUEST, bound -> script[next[0]++ % script.length] % bound, null,
+        FakeLoadBalancerHelper.groups("a", "b", "c"));
+    ready("a", "b", "c");
+    answer(ServingStatus.SERVING, "a", "b", "c");
+    next[0] = 0;
+    // ties go to the first drawn: i = 1 (b), j = 1 -> 2 (c): b; i = 0 (a), j = 0 -> 1: a; i = 2 (c), j = 1: c
+    assertEquals(List.of("b", "a", "c"), List.of(FakeLoadBalancerHelper.name(fake.pick()),
+        FakeLoadBalancerHelper.name(fake.pick()), FakeLoadBalancerHelper.name(fake.pick())));
+  }
+
+  @Test
+  void pickFirstSendsEverythingToOneInstanceWhileItStaysInTheRotation() {
+    start(Pick.PICK_FIRST, "a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "b");
+    assertEquals(Set.of("b"), fake.picked(50));
+    answer(ServingStatus.SERVING, "a");
+    assertEquals(Set.of("b"), fake.picked(50), "a joining does not move the calls: b stays while it is in");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.SERVING, "a");
+    answer(ServingStatus.NOT_SERVING, "b");
+    assertEquals(Set.of("a"), fake.picked(50), "b out: a takes everything");
+  }
+
+  @Test
+  void reportsEveryInstanceToTheEndpointView() {
+    GatewayHost a = GatewayHost.of("10.0.0.20", 13005);
+    GatewayHost b = GatewayHost.of("10.0.0.21", 13005);
+    EndpointStates states = new EndpointStates(List.of(a, b), EndpointState.Health.UNKNOWN, null,
+        new SimpleMeterRegistry(), Clock.systemUTC());
+    List<EquivalentAddressGroup> groups = List.of(
+        new EquivalentAddressGroup(new FakeLoadBalancerHelper.FakeAddress("a"),
+            Attributes.newBuilder().set(SfdbNameResolver.GATEWAY_HOST, a).build()),
+        new EquivalentAddressGroup(new FakeLoadBalancerHelper.FakeAddress("b"),
+            Attributes.newBuilder().set(SfdbNameResolver.GATEWAY_HOST, b).build()));
+    start(HealthCheckMode.POLL, Pick.ROUND_ROBIN, new Random(1)::nextInt, states, groups);
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a");
+    answer(ServingStatus.NOT_SERVING, "b");
+    List<EndpointState> view = states.snapshot();
+    assertEquals(List.of(true, false), view.stream().map(EndpointState::inRotation).toList());
+    assertEquals(List.of(EndpointState.Health.SERVING, EndpointState.Health.NOT_SERVING),
+        view.stream().map(EndpointState::health).toList());
+    assertEquals(ConnectivityState.READY, view.get(1).connectivity(), "the connection itself is fine");
+    assertEquals("health poll: status NOT_SERVING", view.get(1).problem());
+    sub("b").setState(ConnectivityState.TRANSIENT_FAILURE);
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, states.snapshot().get(1).connectivity());
+    assertEquals("UNAVAILABLE: connection refused", states.snapshot().get(1).problem());
+    assertNotEquals(0, fake.subchannels.size());
+  }
+
+  @Test
+  void theSelfCheckNamesAJarThatLostThePolicysRegistration() {
+    lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.OFF, POLL, Pick.ROUND_ROBIN,
+        null, new Random(1)::nextInt));
+    TierLoadBalancerProvider.requireRegistered(io.grpc.LoadBalancerRegistry.getDefaultRegistry());
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> TierLoadBalancerProvider.requireRegistered(new io.grpc.LoadBalancerRegistry()));
+    assertTrue(e.getMessage().contains("sfdb_tier") && e.getMessage().contains("META-INF/services"), e.getMessage());
+  }
+}
