@@ -37,14 +37,18 @@ public enum HealthCheckMode {
       case "on":
       case "poll":
       case "true":
+      case "yes":
+      case "1":
         return POLL;
       case "watch":
         return WATCH;
       case "off":
       case "false":
+      case "no":
+      case "0":
         return OFF;
       default:
-        throw new DatabaseConfigException(variable, value, "expected one of on, watch, poll, off");
+        throw new DatabaseConfigException(variable, value, "expected one of on, watch, poll, off (or a boolean)");
     }
   }
 }
