@@ -21,6 +21,7 @@ public final class DaemonExample {
   private DaemonExample() {}
 
   public static void main(String[] args) {
+    OneLineLogs.install();
     System.exit(run(System.getenv(), System.out));
   }
 

@@ -35,6 +35,7 @@ public final class GatewayServer {
   }
 
   public static void main(String[] args) throws InterruptedException, IOException {
+    OneLineLogs.install();
     Map<String, String> env = System.getenv();
     String bind = env.getOrDefault("SHAKENFIST_MARIADB_GATEWAY_BIND", "0.0.0.0");
     int port = Integer.parseInt(env.getOrDefault(DatabaseChannelConfig.ENV_PORT,

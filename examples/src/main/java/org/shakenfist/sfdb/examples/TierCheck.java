@@ -68,6 +68,7 @@ public final class TierCheck {
   private TierCheck() {}
 
   public static void main(String[] args) {
+    OneLineLogs.install();
     System.exit(run(args, System.getenv(), System.out, System.err));
   }
 

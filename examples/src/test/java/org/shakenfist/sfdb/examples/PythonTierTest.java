@@ -1,6 +1,7 @@
 package org.shakenfist.sfdb.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -126,6 +127,44 @@ class PythonTierTest {
     }
     assertEquals(3.0, gateways.stream().mapToDouble(g -> g.scrape().getOrDefault(unknown, 0.0)).sum() - before);
   }
+
+  @Test
+  void aMethodTheStandInDoesNotImplementIsUnimplementedNamingItAndCountedUnderUpstreamsName() throws Exception {
+    start(1);
+    try (DatabaseChannel ch = DatabaseChannels.fromEnv(env())) {
+      ch.awaitReady(1, Duration.ofSeconds(30));
+      for (String rpc : List.of("GetIPAM", "GetInstance")) {
+        io.grpc.MethodDescriptor<byte[], byte[]> raw = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder(RAW, RAW)
+            .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName("shakenfist.protos.DatabaseService/" + rpc).build();
+        io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class,
+            () -> io.grpc.stub.ClientCalls.blockingUnaryCall(ch, raw, io.grpc.CallOptions.DEFAULT, new byte[0]));
+        assertEquals(io.grpc.Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("shakenfist.protos.DatabaseService/" + rpc),
+            e.getStatus().toString());
+      }
+      Map<String, Double> m = gateways.get(0).scrape();
+      assertEquals(1.0, m.get("database_get_ipam_total"), "upstream's hand-written name: " + m);
+      assertEquals(1.0, m.get("database_get_instance_total"), m.toString());
+      assertEquals(1.0, m.get("database_requests_total{caller_daemon=\"net\",operation=\"GetIPAM\"}"), m.toString());
+    }
+  }
+
+  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> RAW = new io.grpc.MethodDescriptor.Marshaller<>() {
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  };
 
   @Test
   void tierCheckPassesAndNamesAKilledInstance() throws Exception {

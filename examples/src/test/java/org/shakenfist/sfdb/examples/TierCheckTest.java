@@ -7,6 +7,8 @@ import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,27 @@ class TierCheckTest {
     assertTrue(out().contains("p50 ms") && out().contains("p99 ms"), out());
     long rows = out().lines().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +50\\.0%  READY +SERVING +\\d+\\.\\d\\d +\\d+\\.\\d\\d")).count();
     assertEquals(2, rows, out());
+  }
+
+  @Test
+  void asACommandEveryLogRecordIsOneLineApartFromTheTable() throws Exception {
+    // the main job as a user runs it: its own JVM, logs on stderr, the table on stdout
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), TierCheck.class.getName())
+        .redirectError(ProcessBuilder.Redirect.PIPE).start();
+    p.getOutputStream().close();
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), stdout + stderr);
+    assertTrue(stdout.contains("fan-out check PASSED"), stdout);
+    List<String> records = stderr.lines().filter(l -> l.matches("\\d\\d:\\d\\d:\\d\\d [A-Z]+ \\S+: .*")).toList();
+    assertTrue(records.stream().anyMatch(l -> l.contains("entered the rotation")), stderr);
+    for (String line : stderr.lines().toList()) {
+      assertTrue(records.contains(line) || !line.contains("sfdb:") && !line.startsWith("INFO") && !line.startsWith("WARNING"),
+          "a log record split over lines: " + line + "\n" + stderr);
+    }
+    assertTrue(stdout.lines().noneMatch(l -> l.contains("sfdb: gateway instance")), "no log record in the table: " + stdout);
   }
 
   @Test

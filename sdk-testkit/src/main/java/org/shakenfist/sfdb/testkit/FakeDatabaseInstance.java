@@ -57,6 +57,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.shakenfist.sfdb.client.CallerMetadata;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.Transport;
+import org.shakenfist.sfdb.testkit.internal.CounterNames;
 import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
 
 /**
@@ -78,6 +79,11 @@ import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
  * <p>Thread-safe. Usually created by {@link DatabaseTier}.
  */
 public final class FakeDatabaseInstance implements AutoCloseable {
+  /**
+   * Largest request an instance takes: grpc's default receive limit, which the real gateway keeps (it sets no
+   * {@code grpc.max_receive_message_length}); a larger request fails with RESOURCE_EXHAUSTED, on every transport.
+   */
+  public static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
   private final String name;
   private final SharedStore store;
   private final Transport transport;
@@ -546,7 +552,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
         ServerCallHandler<Q, R> next) {
       String rpc = call.getMethodDescriptor().getBareMethodName();
-      String op = DatabaseServiceImpl.snakeCase(rpc);
+      String op = CounterNames.operation(rpc);
       // as the real gateway: operation is the RPC's own name, callers outside its allow-list are "unknown"
       String daemon = CallerMetadata.countedAs(headers.get(CallerMetadata.CALLER_DAEMON));
       PrometheusMeterRegistry r = registry;
@@ -577,6 +583,13 @@ public final class FakeDatabaseInstance implements AutoCloseable {
         @Override
         public void onMessage(Q message) {
           record(method, headers, message);
+          long size = message instanceof MessageLite m ? m.getSerializedSize()
+              : message instanceof byte[] b ? b.length : 0;
+          if (size > MAX_REQUEST_BYTES) { // as grpcio's default receive limit (Netty's own is the same 4 MiB)
+            call.close(Status.RESOURCE_EXHAUSTED.withDescription(
+                "Received message larger than max (" + size + " vs. " + MAX_REQUEST_BYTES + ")"), new Metadata());
+            return;
+          }
           super.onMessage(message);
         }
       };

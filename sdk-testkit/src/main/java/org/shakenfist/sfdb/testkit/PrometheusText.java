@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * Map<String, Double> all = PrometheusText.parse(body);
- * // {database_get_cluster_config_total=42.0, database_requests_total{caller_daemon="sf-api",operation="get_cluster_config"}=42.0}
+ * // {database_get_cluster_config_total=42.0, database_requests_total{caller_daemon="net",operation="GetClusterConfig"}=42.0}
  * double calls = PrometheusText.sumOperations(PrometheusText.databaseCounters(all));
  * }</pre>
  *

@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.testkit.internal.CounterNames;
 
 /**
  * A Python grpcio stand-in for the real sf-database gateway, run as a subprocess on loopback: 64 worker
@@ -181,7 +182,9 @@ public final class PythonGateway implements AutoCloseable {
           "--metrics-port", String.valueOf(wantMetricsPort),
           "--grace", String.valueOf(options.grace.toMillis() / 1000.0),
           "--min-ping-interval-ms", String.valueOf(options.minPingIntervalWithoutData.toMillis()),
-          "--max-ping-strikes", String.valueOf(options.maxPingStrikes)));
+          "--max-ping-strikes", String.valueOf(options.maxPingStrikes),
+          "--hand-written", CounterNames.HAND_WRITTEN.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+              .sorted().collect(java.util.stream.Collectors.joining(","))));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
       pb.environment().put("PYTHONUNBUFFERED", "1");
       Process p = pb.start();

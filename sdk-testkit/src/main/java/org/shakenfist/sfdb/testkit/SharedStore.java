@@ -43,11 +43,24 @@ public final class SharedStore {
   }
 
   public void setObjectState(ObjectType type, String uuid, ObjectState state) {
-    objects.put(type.name() + "/" + uuid, state);
+    setObjectState(type.getNumber(), uuid, state);
+  }
+
+  /**
+   * Stores a state under the object type's wire number: two types never share a key, even one this build's
+   * enum does not know (a request carrying it parses as {@code UNRECOGNIZED} with its number kept).
+   */
+  public void setObjectState(int objectType, String uuid, ObjectState state) {
+    objects.put(objectType + "/" + uuid, state);
   }
 
   public Optional<ObjectState> objectState(ObjectType type, String uuid) {
-    return Optional.ofNullable(objects.get(type.name() + "/" + uuid));
+    return objectState(type.getNumber(), uuid);
+  }
+
+  /** The state stored under the object type's wire number. */
+  public Optional<ObjectState> objectState(int objectType, String uuid) {
+    return Optional.ofNullable(objects.get(objectType + "/" + uuid));
   }
 
   /** Adds or replaces a node's static data (what {@code GetNode} answers). */

@@ -1,6 +1,5 @@
 package org.shakenfist.sfdb.testkit.internal;
 
-import com.google.common.base.CaseFormat;
 import io.grpc.stub.StreamObserver;
 import org.shakenfist.sfdb.proto.ClusterConfigEntry;
 import org.shakenfist.sfdb.proto.ClusterConfigReply;
@@ -36,7 +35,7 @@ public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServi
   @Override
   public void getObjectState(GetObjectStateRequest request, StreamObserver<GetObjectStateReply> out) {
     GetObjectStateReply.Builder reply = GetObjectStateReply.newBuilder();
-    store.objectState(request.getObjectType(), request.getObjectUuid()).ifPresentOrElse(
+    store.objectState(request.getObjectTypeValue(), request.getObjectUuid()).ifPresentOrElse(
         s -> reply.setFound(true).setStateValue(s.stateValue()).setUpdateTime(s.updateTime()).setMessage(s.message()),
         () -> reply.setFound(false));
     out.onNext(reply.build());
@@ -45,7 +44,7 @@ public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServi
 
   @Override
   public void setObjectState(SetObjectStateRequest request, StreamObserver<StatusReply> out) {
-    store.setObjectState(request.getObjectType(), request.getObjectUuid(),
+    store.setObjectState(request.getObjectTypeValue(), request.getObjectUuid(),
         new SharedStore.ObjectState(request.getStateValue(), request.getUpdateTime(), request.getMessage()));
     out.onNext(StatusReply.newBuilder().setSuccess(true).build());
     out.onCompleted();
@@ -63,11 +62,6 @@ public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServi
     store.node(request.getUuid()).ifPresent(n -> reply.setFound(true).setNode(n));
     out.onNext(reply.build());
     out.onCompleted();
-  }
-
-  /** {@code GetClusterConfig} → {@code get_cluster_config}, as the real server names its counters. */
-  public static String snakeCase(String methodName) {
-    return CaseFormat.UPPER_CAMEL.to(CaseFormat.LOWER_UNDERSCORE, methodName);
   }
 
 }

@@ -7,9 +7,11 @@ It behaves like the real server where the SDK can tell the difference:
 - a *synchronous* health servicer for service "" written like grpcio's grpc_health.v1.HealthServicer: the
   first Watch reply is sent while holding its lock and the close callbacks take the same lock (the shape
   that deadlocks the real server under concurrent Watch open/close). It counts Watch and Check calls;
-- per-RPC counters database_<snake_case_op>_total (no labels) and
+- per-RPC counters database_<op>_total (no labels; <op> is the RPC's snake_case name but for the RPCs
+  upstream names by hand, passed in with --hand-written from the testkit's table) and
   database_requests_total{operation="<PascalCaseRpc>",caller_daemon} (health RPCs excluded; caller daemons
   outside the allow-list counted as "unknown"), served by prometheus_client on the metrics port;
+- every other DatabaseService method is answered UNIMPLEMENTED naming it, and counted like the others;
 - SIGTERM drain: "" -> NOT_SERVING, then server.stop(grace), then exit 0.
 
 Stubs are generated at start-up by the caller (grpc_tools.protoc) into --gen-dir from the project's own
@@ -35,8 +37,12 @@ ALLOWED_CALLERS = frozenset([
     'queues', 'resources', 'sentinel-first', 'sentinel-last', 'sidechannel', 'transfers', 'unknown'])
 
 
+HAND_WRITTEN = {}  # RPC -> counter <op>, from --hand-written
+
+
 def snake_case(name):
-    return re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()
+    """The <op> of database_<op>_total: upstream's hand-written name, else the mechanical snake_case."""
+    return HAND_WRITTEN.get(name) or re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()
 
 
 class _Watcher:
@@ -128,7 +134,7 @@ def make_health_servicer(health_pb2, health_pb2_grpc, registry):
 
 
 def make_database_handler(database_pb2, registry):
-    """A generic handler for every DatabaseService method of the generated descriptor."""
+    """Handlers for every DatabaseService method: the generated descriptor's, then any other (UNIMPLEMENTED)."""
     service = database_pb2.DESCRIPTOR.services_by_name['DatabaseService']
     full_service = service.full_name
     requests_total = prometheus_client.Counter(
@@ -165,16 +171,25 @@ def make_database_handler(database_pb2, registry):
             reply.names.append('system')
         return reply
 
+    per_op_lock = threading.Lock()
+
+    def count(rpc, context):
+        caller = dict(context.invocation_metadata()).get('caller-daemon', 'unknown')
+        if caller not in ALLOWED_CALLERS:
+            caller = 'unknown'
+        with per_op_lock:
+            if rpc not in per_op:
+                per_op[rpc] = prometheus_client.Counter(
+                    'database_' + snake_case(rpc), 'DatabaseService.' + rpc + ' calls', registry=registry)
+        per_op[rpc].inc()
+        requests_total.labels(operation=rpc, caller_daemon=caller).inc()
+
     def handler_for(method):
         request_class = getattr(database_pb2, method.input_type.name)
         reply_class = getattr(database_pb2, method.output_type.name)
 
         def behaviour(request, context):
-            caller = dict(context.invocation_metadata()).get('caller-daemon', 'unknown')
-            if caller not in ALLOWED_CALLERS:
-                caller = 'unknown'
-            per_op[method.name].inc()
-            requests_total.labels(operation=method.name, caller_daemon=caller).inc()
+            count(method.name, context)
             return answer(method, request)
 
         return grpc.unary_unary_rpc_method_handler(
@@ -182,7 +197,26 @@ def make_database_handler(database_pb2, registry):
             response_serializer=reply_class.SerializeToString)
 
     handlers = {m.name: handler_for(m) for m in service.methods}
-    return grpc.method_handlers_generic_handler(full_service, handlers)
+    prefix = '/' + full_service + '/'
+
+    class Unimplemented(grpc.GenericRpcHandler):
+        """Any other method of the service: counted, then UNIMPLEMENTED naming it (not grpcio's bare
+        'Method not found!')."""
+
+        def service(self, handler_call_details):
+            method = handler_call_details.method
+            if not method.startswith(prefix):
+                return None
+            rpc = method[len(prefix):]
+
+            def behaviour(request, context):
+                count(rpc, context)
+                context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                              '%s%s is not implemented by the sf-database stand-in' % (prefix[1:], rpc))
+
+            return grpc.unary_unary_rpc_method_handler(behaviour)
+
+    return grpc.method_handlers_generic_handler(full_service, handlers), Unimplemented()
 
 
 def serve_metrics(bind, port, registry):
@@ -213,7 +247,12 @@ def main():
     parser.add_argument('--grace', type=float, default=10.0, help='seconds of graceful stop on SIGTERM')
     parser.add_argument('--min-ping-interval-ms', type=int, default=5000)
     parser.add_argument('--max-ping-strikes', type=int, default=0)
+    parser.add_argument('--hand-written', default='',
+                        help='RPC=op,... : counter names upstream writes by hand')
     args = parser.parse_args()
+    for item in filter(None, args.hand_written.split(',')):
+        rpc, op = item.split('=', 1)
+        HAND_WRITTEN[rpc] = op
 
     sys.path.insert(0, args.gen_dir)
     database_pb2 = importlib.import_module('shakenfist.protos.database_pb2')
@@ -230,7 +269,7 @@ def main():
             ('grpc.keepalive_permit_without_calls', 1),
             ('grpc.http2.max_ping_strikes', args.max_ping_strikes),
         ])
-    server.add_generic_rpc_handlers((make_database_handler(database_pb2, registry),))
+    server.add_generic_rpc_handlers(make_database_handler(database_pb2, registry))
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     port = server.add_insecure_port('%s:%d' % (args.bind, args.port))
     if port == 0:
