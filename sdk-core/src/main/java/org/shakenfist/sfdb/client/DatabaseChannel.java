@@ -121,6 +121,22 @@ public final class DatabaseChannel extends ManagedChannel implements AutoCloseab
     return states.snapshot();
   }
 
+  /**
+   * Waits, without polling, until this channel's endpoint view satisfies {@code condition} (checked now and at
+   * every change of an instance's state), e.g. until a NOT_SERVING instance has left the rotation.
+   *
+   * <pre>{@code
+   * channel.awaitEndpoints(view -> !view.get(1).inRotation(), Duration.ofSeconds(10));
+   * }</pre>
+   *
+   * @return the view that satisfied it
+   * @throws TimeoutException with the last view when {@code timeout} passes first
+   */
+  public List<EndpointState> awaitEndpoints(java.util.function.Predicate<List<EndpointState>> condition,
+      Duration timeout) throws TimeoutException, InterruptedException {
+    return states.await(condition, timeout);
+  }
+
   /** The registry holding {@code sfdb.client.calls} (tags endpoint, method, status). */
   public MeterRegistry meterRegistry() {
     return registry;

@@ -51,8 +51,8 @@ class EndpointStateTest {
       TestTier.Instance sick = tier.instances.get(1);
       GatewayHost sickHost = channel.endpoints().get(1).host();
       sick.setServing(false);
-      TestTier.waitFor(() -> !channel.endpoints().get(1).inRotation(), "the NOT_SERVING instance leaves the rotation");
-      EndpointState out = channel.endpoints().get(1);
+      // woken by the change itself, no polling: the view it returns is the one that satisfied the condition
+      EndpointState out = channel.awaitEndpoints(view -> !view.get(1).inRotation(), Duration.ofSeconds(10)).get(1);
       assertEquals(sickHost, out.host());
       assertEquals(Health.NOT_SERVING, out.health(), out.toString());
       assertEquals(ConnectivityState.READY, out.connectivity(), "connected, only unhealthy: " + out);
@@ -64,7 +64,10 @@ class EndpointStateTest {
           && m.contains("NOT_SERVING")), log.messages().toString());
 
       sick.setServing(true);
-      TestTier.waitFor(() -> channel.endpoints().get(1).inRotation(), "back in the rotation");
+      channel.awaitEndpoints(view -> view.get(1).inRotation(), Duration.ofSeconds(10));
+      java.util.concurrent.TimeoutException never = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.TimeoutException.class, () -> channel.awaitEndpoints(v -> false, Duration.ofMillis(50)));
+      assertTrue(never.getMessage().contains(sickHost.toString()), "names the view it ended with: " + never.getMessage());
       assertTrue(log.count(sickHost + " entered the rotation") >= 2, log.messages().toString());
     }
     assertTrue(registry.find("sfdb.client.endpoint.in.rotation").gauges().isEmpty(), "gauges removed on close");

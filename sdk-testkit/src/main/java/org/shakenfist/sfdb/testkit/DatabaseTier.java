@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import io.grpc.ServerCredentials;
@@ -47,8 +48,10 @@ public final class DatabaseTier implements AutoCloseable {
   private final Transport transport;
   private DatabaseChannel channel;
 
+  private final Object changes; // notified by every instance on a change (see FakeDatabaseInstance)
   private DatabaseTier(List<FakeDatabaseInstance> instances, SharedStore store, Responses responses,
-      Transport transport) {
+      Transport transport, Object changes) {
+    this.changes = changes;
     this.instances = List.copyOf(instances);
     this.store = store;
     this.responses = responses;
@@ -99,19 +102,22 @@ public final class DatabaseTier implements AutoCloseable {
   public RecordedCall awaitRecordedCall(Predicate<RecordedCall> match, Duration timeout)
       throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      for (FakeDatabaseInstance i : instances) {
-        for (RecordedCall c : i.recordedCalls()) {
-          if (match.test(c)) {
-            return c;
+    synchronized (changes) { // every instance notifies it when it records a call: no polling
+      while (true) {
+        for (FakeDatabaseInstance i : instances) {
+          for (RecordedCall c : i.recordedCalls()) {
+            if (match.test(c)) {
+              return c;
+            }
           }
         }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException("no matching call within " + timeout + "; held: "
+              + recordedCalls().stream().map(c -> c.instance() + ":" + c.rpc()).toList());
+        }
+        TimeUnit.NANOSECONDS.timedWait(changes, left);
       }
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("no matching call within " + timeout + "; held: "
-            + recordedCalls().stream().map(c -> c.instance() + ":" + c.rpc()).toList());
-      }
-      Thread.sleep(5);
     }
   }
 
@@ -186,11 +192,14 @@ public final class DatabaseTier implements AutoCloseable {
    */
   public void awaitServing(int k, Duration timeout) throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (instances.stream().filter(FakeDatabaseInstance::isServing).count() < k) {
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("expected " + k + " SERVING instances within " + timeout + "; states: " + instances);
+    synchronized (changes) { // every instance notifies it when it starts, stops or flips health
+      while (instances.stream().filter(FakeDatabaseInstance::isServing).count() < k) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException("expected " + k + " SERVING instances within " + timeout + "; states: " + instances);
+        }
+        TimeUnit.NANOSECONDS.timedWait(changes, left);
       }
-      Thread.sleep(10);
     }
   }
 
@@ -353,13 +362,14 @@ public final class DatabaseTier implements AutoCloseable {
             + " instances");
       }
       SharedStore shared = store != null ? store : new SharedStore();
+      Object changes = new Object();
       Responses responses = new Responses();
       String prefix = namePrefix != null ? namePrefix : "sfdb-" + UUID.randomUUID().toString().substring(0, 8);
       List<FakeDatabaseInstance> created = new ArrayList<>();
       for (int i = 0; i < instances; i++) {
-        created.add(new FakeDatabaseInstance(prefix + "-" + i, shared, responses, recordLimit, transport, bindAddress,
+        created.add(new FakeDatabaseInstance(new FakeDatabaseInstance.Spec(prefix + "-" + i, transport, bindAddress,
             ports.isEmpty() ? 0 : ports.get(i), metricsPorts.isEmpty() ? 0 : metricsPorts.get(i), metricsHttp,
-            credentials));
+            credentials, recordLimit), shared, responses, changes));
       }
       ExecutorService pool = Executors.newFixedThreadPool(instances);
       try {
@@ -379,7 +389,7 @@ public final class DatabaseTier implements AutoCloseable {
       } finally {
         pool.shutdown();
       }
-      return new DatabaseTier(created, shared, responses, transport);
+      return new DatabaseTier(created, shared, responses, transport, changes);
     }
   }
 }

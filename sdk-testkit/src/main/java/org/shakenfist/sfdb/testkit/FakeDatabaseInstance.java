@@ -111,19 +111,42 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private final ArrayDeque<RecordedCall> recorded = new ArrayDeque<>();
   private long droppedRecords;
   private volatile Status failStatus = Status.UNAVAILABLE;
+  private final Object changes;
+  private volatile long healthDelayNanos;
+  private volatile boolean healthSilent;
 
-  FakeDatabaseInstance(String name, SharedStore store, Responses responses, int recordLimit, Transport transport,
-      String bindHost, int port, int metricsPort, boolean metricsHttp, ServerCredentials credentials) {
-    this.credentials = credentials == null ? InsecureServerCredentials.create() : credentials;
-    this.name = Objects.requireNonNull(name);
+  /**
+   * What one instance is: its name, transport and addresses, TLS, how many calls it records.
+   *
+   * @param port 0: a free port at the first start
+   * @param credentials null: plaintext
+   */
+  record Spec(String name, Transport transport, String bindHost, int port, int metricsPort, boolean metricsHttp,
+      ServerCredentials credentials, int recordLimit) {}
+
+  /**
+   * @param changes the tier's monitor, notified whenever this instance starts, stops, flips health or records a
+   *     call (the tier's waits sleep on it instead of polling)
+   */
+  FakeDatabaseInstance(Spec spec, SharedStore store, Responses responses, Object changes) {
+    this.credentials = spec.credentials() == null ? InsecureServerCredentials.create() : spec.credentials();
+    this.name = Objects.requireNonNull(spec.name());
     this.store = Objects.requireNonNull(store);
     this.responses = Objects.requireNonNull(responses);
-    this.recordLimit = recordLimit;
-    this.transport = transport;
-    this.bindHost = bindHost;
-    this.port = port;
-    this.metricsPort = metricsPort;
-    this.metricsHttp = metricsHttp;
+    this.changes = Objects.requireNonNull(changes);
+    this.recordLimit = spec.recordLimit();
+    this.transport = spec.transport();
+    this.bindHost = spec.bindHost();
+    this.port = spec.port();
+    this.metricsPort = spec.metricsPort();
+    this.metricsHttp = spec.metricsHttp();
+  }
+
+  /** Tells the tier's waits that something changed. */
+  private void changed() {
+    synchronized (changes) {
+      changes.notifyAll();
+    }
   }
 
   /** Starts serving; the first start picks free ports when 0 was asked, later starts reuse them. */
@@ -138,7 +161,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     serving = true;
     clearFaults();
     var service = ServerInterceptors.intercept(new DatabaseServiceImpl(store), new CountingAndFaults());
-    var healthService = ServerInterceptors.intercept(health.getHealthService(), new WatchCounter());
+    var healthService = ServerInterceptors.intercept(health.getHealthService(), new HealthFaults());
     Server s;
     if (transport == Transport.IN_PROCESS) {
       s = InProcessServerBuilder.forName(name).addService(service).addService(healthService)
@@ -180,6 +203,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       metricsPort = http.getAddress().getPort();
       metricsServer = http;
     }
+    changed();
     return this;
   }
 
@@ -240,6 +264,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     if (h != null) {
       h.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, on ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
     }
+    changed();
   }
 
   /**
@@ -268,6 +293,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
     stopHttp();
     server = null;
+    changed();
   }
 
   /** Stops cleanly (not a crash): for {@link #close()}. */
@@ -281,6 +307,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     stopHttp();
     releaseEventLoops();
     server = null;
+    changed();
   }
 
   /**
@@ -323,6 +350,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     stopHttp();
     releaseEventLoops();
     server = null;
+    changed();
   }
 
   /** Starts again on the same address with fresh counters and no faults (stops first if running). */
@@ -346,9 +374,24 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     this.failRemaining.set(k);
   }
 
-  /** Removes delay and pending failures. */
+  /**
+   * Health fault: every {@code Health/Check} waits this long before it is answered ({@link Duration#ZERO} to
+   * stop); past the client's poll timeout that is an unanswered poll.
+   */
+  public void healthDelay(Duration delay) {
+    this.healthDelayNanos = delay.toNanos();
+  }
+
+  /** Health fault: {@code Health/Check} calls are taken and never answered, as by a wedged worker pool. */
+  public void healthSilent(boolean silent) {
+    this.healthSilent = silent;
+  }
+
+  /** Removes delays, health faults and pending failures. */
   public void clearFaults() {
     delayNanos = 0;
+    healthDelayNanos = 0;
+    healthSilent = false;
     failRemaining.set(0);
   }
 
@@ -443,6 +486,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       recorded.addLast(call);
       recorded.notifyAll();
     }
+    changed();
   }
 
   /**
@@ -536,14 +580,31 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     }
   };
 
-  private final class WatchCounter implements ServerInterceptor {
+  /** Counts Watch calls; applies the health faults to Check calls. */
+  private final class HealthFaults implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
         ServerCallHandler<Q, R> next) {
-      if (HealthGrpc.getWatchMethod().getFullMethodName().equals(call.getMethodDescriptor().getFullMethodName())) {
+      String method = call.getMethodDescriptor().getFullMethodName();
+      if (HealthGrpc.getWatchMethod().getFullMethodName().equals(method)) {
         healthWatchCalls.incrementAndGet();
+      } else if (HealthGrpc.getCheckMethod().getFullMethodName().equals(method)) {
+        if (healthSilent) {
+          return new ServerCall.Listener<>() {}; // taken, never answered: the caller's deadline ends it
+        }
+        sleepQuietly(healthDelayNanos);
       }
       return next.startCall(call, headers);
+    }
+  }
+
+  private static void sleepQuietly(long nanos) {
+    if (nanos > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(nanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -561,14 +622,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       requestCounters.computeIfAbsent(rpc + "\n" + daemon, k -> Counter.builder("database.requests")
           .description("DatabaseService calls by operation and caller")
           .tag("operation", rpc).tag("caller_daemon", daemon).register(r)).increment();
-      long delay = delayNanos;
-      if (delay > 0) {
-        try {
-          TimeUnit.NANOSECONDS.sleep(delay);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      sleepQuietly(delayNanos);
       String method = call.getMethodDescriptor().getFullMethodName();
       ServerCall.Listener<Q> listener;
       if (failRemaining.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {

@@ -38,6 +38,45 @@ class DatabaseTierTest {
   }
 
   @Test
+  void aSilentOrSlowHealthServiceTakesAnInstanceOutAndItComesBackWhenHealthAnswersAgain() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(2);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.channelConfigBuilder()
+            .healthPollInterval(Duration.ofMillis(50)).healthPollTimeout(Duration.ofMillis(100)).build())) {
+      channel.awaitReady(2, Duration.ofSeconds(10));
+      FakeDatabaseInstance wedged = tier.instance(1);
+      wedged.healthSilent(true); // polls taken, never answered: three strikes, then out
+      var out = channel.awaitEndpoints(v -> !v.get(1).inRotation(), Duration.ofSeconds(10)).get(1);
+      assertTrue(out.problem().contains("DEADLINE_EXCEEDED"), out.toString());
+      wedged.healthSilent(false);
+      channel.awaitEndpoints(v -> v.get(1).inRotation(), Duration.ofSeconds(10));
+      wedged.healthDelay(Duration.ofMillis(300)); // answered, but past the poll's 100 ms deadline
+      channel.awaitEndpoints(v -> !v.get(1).inRotation(), Duration.ofSeconds(10));
+      assertTrue(wedged.isServing(), "the instance itself still says SERVING: only its health answers are late");
+      wedged.clearFaults();
+      channel.awaitEndpoints(v -> v.get(1).inRotation(), Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void theTiersWaitsWakeOnTheChangeTheyWaitFor() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(2)) {
+      tier.instance(0).setServing(false);
+      Thread flip = new Thread(() -> tier.instance(0).setServing(true));
+      flip.start();
+      tier.awaitServing(2, Duration.ofSeconds(10));
+      flip.join();
+      Thread call = new Thread(() -> DatabaseServiceGrpc.newBlockingStub(tier.channel())
+          .getClusterConfig(ClusterConfigRequest.getDefaultInstance()));
+      call.start();
+      RecordedCall c = tier.awaitRecordedCall(r -> r.rpc().equals("GetClusterConfig"), Duration.ofSeconds(10));
+      call.join();
+      assertEquals("GetClusterConfig", c.rpc());
+      assertThrows(java.util.concurrent.TimeoutException.class,
+          () -> tier.awaitRecordedCall(r -> r.rpc().equals("Nothing"), Duration.ofMillis(50)));
+    }
+  }
+
+  @Test
   void eightInstancesStartConcurrentlyAndAllServe() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(8)) {
       assertEquals(8, tier.size());

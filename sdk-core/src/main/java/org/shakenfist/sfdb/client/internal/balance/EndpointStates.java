@@ -77,6 +77,7 @@ public final class EndpointStates {
     }
     host.addresses.put(address, new AddressState(connectivity, health, inRotation, problem));
     host.recompute(gatewayHost, clock.instant());
+    notifyAll();
   }
 
   /** The address is gone (subchannel shut down). */
@@ -84,7 +85,29 @@ public final class EndpointStates {
     Host host = hosts.get(gatewayHost);
     if (host != null && host.addresses.remove(address) != null) {
       host.recompute(gatewayHost, clock.instant());
+      notifyAll();
     }
+  }
+
+  /**
+   * Blocks until a snapshot satisfies {@code condition} (checked now and at every change); returns it.
+   *
+   * @throws java.util.concurrent.TimeoutException with the last snapshot when {@code timeout} passes first
+   */
+  public synchronized List<EndpointState> await(java.util.function.Predicate<List<EndpointState>> condition,
+      java.time.Duration timeout) throws java.util.concurrent.TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<EndpointState> now = snapshot();
+    while (!condition.test(now)) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new java.util.concurrent.TimeoutException("sfdb: the endpoint view did not reach the condition within "
+            + timeout + "; now: " + now);
+      }
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+      now = snapshot();
+    }
+    return now;
   }
 
   /** A snapshot, in configuration order. */
