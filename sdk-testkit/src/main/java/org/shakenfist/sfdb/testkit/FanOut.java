@@ -170,7 +170,10 @@ public final class FanOut {
         null, problems);
   }
 
-  /** Calls served between two readings; -1 when either is unreadable; a counter that went down: restarted. */
+  /**
+   * Calls served between two readings; -1 when either is unreadable; a counter that went down: restarted, so
+   * its whole new count. (A restart whose new count passes the old one looks like no restart.)
+   */
   private static long served(CounterSource.Snapshot from, CounterSource.Snapshot to, String instance) {
     long a = from.served(instance);
     long b = to.served(instance);
