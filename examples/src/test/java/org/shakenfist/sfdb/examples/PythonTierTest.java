@@ -39,7 +39,7 @@ import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 import org.shakenfist.sfdb.testkit.CounterSource;
-import org.shakenfist.sfdb.testkit.PythonGateway;
+import org.shakenfist.sfdb.testkit.python.PythonGateway;
 
 /**
  * The SDK against a tier of Python grpcio stand-ins for the real gateway (see {@link PythonGateway}): each

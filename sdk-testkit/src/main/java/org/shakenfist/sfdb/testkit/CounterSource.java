@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.shakenfist.sfdb.client.GatewayHost;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * Where the fan-out check reads each instance's {@code database_*_total} counters: in-process from a fake

@@ -27,6 +27,7 @@ import java.util.function.Predicate;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.internal.DatabaseServiceImpl;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * One fake sf-database gateway instance: the {@code shakenfist.protos.DatabaseService} backed by the tier's

@@ -3,6 +3,7 @@ package org.shakenfist.sfdb.testkit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * The outcome of one {@link FanOut} run: per-instance counter deltas and shares, and the verdict.

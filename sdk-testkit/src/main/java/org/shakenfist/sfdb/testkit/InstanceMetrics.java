@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.shakenfist.sfdb.testkit.internal.CounterNames;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * One instance's counters, as the real gateway keeps them: {@code database_<op>_total} (upstream's names, see

@@ -28,6 +28,7 @@ import org.shakenfist.sfdb.proto.NodeStaticData;
 import org.shakenfist.sfdb.proto.ObjectType;
 import org.shakenfist.sfdb.proto.StatusReply;
 import org.shakenfist.sfdb.proto.SetObjectStateRequest;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 class DatabaseTierTest {
   private static final ClusterConfigRequest CC = ClusterConfigRequest.getDefaultInstance();

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.testkit;
+package org.shakenfist.sfdb.testkit.python;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.BufferedReader;
@@ -29,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.testkit.internal.CounterNames;
+import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * A Python grpcio stand-in for the real sf-database gateway, run as a subprocess on loopback: 64 worker

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.testkit;
+package org.shakenfist.sfdb.testkit.internal;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * <p>Series keys are the metric name, followed for labelled samples by the labels sorted by name:
  * {@code name{a="x",b="y"}}.
  */
-final class PrometheusText {
+public final class PrometheusText {
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern OPERATION_COUNTER = Pattern.compile("database_[a-z0-9_]+_total");
   /** The labelled total that would double-count the per-operation counters. */
@@ -76,7 +76,7 @@ final class PrometheusText {
   }
 
   /** The key of a series: the name, then for labelled series the labels sorted by name. */
-  static String seriesKey(String name, Map<String, String> labels) {
+  public static String seriesKey(String name, Map<String, String> labels) {
     if (labels.isEmpty()) {
       return name;
     }

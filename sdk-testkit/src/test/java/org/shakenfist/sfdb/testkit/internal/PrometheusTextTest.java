@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.testkit;
+package org.shakenfist.sfdb.testkit.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
