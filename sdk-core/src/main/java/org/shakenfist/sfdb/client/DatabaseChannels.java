@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.internal.balance.EndpointStates;
+import org.shakenfist.sfdb.client.internal.balance.Pick;
 import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
 import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
@@ -140,7 +141,7 @@ public final class DatabaseChannels {
   private static DatabaseChannelConfig direct(DatabaseChannelConfig config, GatewayHost host) {
     return config.toBuilder()
         .hosts(List.of(host))
-        .loadBalancingPolicy("pick_first")
+        .loadBalancingPolicy(Pick.PICK_FIRST.policyName())
         .healthCheck(HealthCheckMode.OFF)
         .retryMethods(List.of())
         .endpointCounting(false)

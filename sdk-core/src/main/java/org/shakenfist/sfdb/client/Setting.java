@@ -51,7 +51,7 @@ final class Setting<T> {
   static final Setting<Boolean> OUTLIER_DETECTION = bool("outlierDetection", "OUTLIER_DETECTION", false,
       "`on`: eject an instance that fails most calls (thresholds below)");
   static final Setting<String> LB_POLICY = new Setting<>("loadBalancingPolicy", PREFIX + "LB_POLICY",
-      "round_robin", "round_robin", Parsers.NON_BLANK, Setting::policy, v -> v,
+      Pick.ROUND_ROBIN.policyName(), Pick.ROUND_ROBIN.policyName(), Parsers.NON_BLANK, Setting::policy, v -> v,
       "`round_robin`: every instance in turn, an exact split; `least_request`: of two random healthy instances "
           + "the one with fewer calls in flight; `pick_first`: every call to one instance (diagnostics only)");
   static final Setting<Duration> KEEPALIVE_TIME = duration("keepAliveTime", "KEEPALIVE_TIME",

@@ -10,57 +10,12 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
-import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 
-/** Poll-mode health, outlier ejection, the readiness gate and the all-down error message. */
+/**
+ * Outlier ejection, the readiness gate and the all-down error message. (Health polling itself: the producer's
+ * and the policy's deterministic tests, and {@code DatabaseChannelTest} / {@code EndpointStateTest} end to end.)
+ */
 class HealthModesTest {
-
-  private static DatabaseChannelConfig.Builder poll(TestTier tier) {
-    return tier.config().healthCheck(HealthCheckMode.POLL)
-        .healthPollInterval(Duration.ofMillis(100))
-        .healthPollTimeout(Duration.ofMillis(200))
-        .healthPollFailures(3);
-  }
-
-  /** Calls until {@code instance} has not been picked for {@code streak} calls in a row. */
-  private static long untilAvoided(io.grpc.Channel ch, TestTier.Instance instance, int streak) {
-    long start = System.nanoTime();
-    int[] run = {0};
-    TestTier.waitFor(() -> {
-      int seen = instance.received.get();
-      TestTier.call(ch);
-      run[0] = instance.received.get() == seen ? run[0] + 1 : 0;
-      return run[0] >= streak;
-    }, instance.name + " avoided " + streak + " calls in a row");
-    return (System.nanoTime() - start) / 1_000_000;
-  }
-
-  private static void untilPicked(io.grpc.Channel ch, TestTier.Instance instance) {
-    TestTier.waitFor(() -> {
-      int seen = instance.received.get();
-      TestTier.call(ch);
-      return instance.received.get() > seen;
-    }, instance.name + " picked again");
-  }
-
-  @Test
-  void pollModeDropsNotServingInstanceAndTakesItBack() throws Exception {
-    assertTrue(io.grpc.LoadBalancerRegistry.getDefaultRegistry().getProvider(TierLoadBalancerProvider.POLICY) != null);
-    try (TestTier tier = TestTier.inProcess(3); DatabaseChannel ch = DatabaseChannels.fromConfig(poll(tier).build())) {
-      tier.warmUp(ch);
-      TestTier.Instance sick = tier.instances.get(2);
-      sick.setServing(false);
-      long ms = untilAvoided(ch, sick, 30);
-      CallCounts before = ch.callCounts();
-      for (int i = 0; i < 100; i++) {
-        TestTier.call(ch);
-      }
-      assertEquals(0, ch.callCounts().minus(before).get(sick.name));
-      System.out.println("poll mode: NOT_SERVING instance out of rotation after " + ms + " ms");
-      sick.setServing(true);
-      untilPicked(ch, sick);
-    }
-  }
 
   @Test
   void outlierDetectionEjectsAnInstanceThatFailsEveryCall() throws Exception {

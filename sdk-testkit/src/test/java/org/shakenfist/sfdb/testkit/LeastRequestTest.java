@@ -49,26 +49,6 @@ class LeastRequestTest {
     }
   }
 
-  @Test
-  void aNotServingInstanceGetsNothing() throws Exception {
-    try (DatabaseTier tier = DatabaseTier.start(3);
-        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.channelConfigBuilder()
-            .loadBalancingPolicy("least_request").healthPollInterval(Duration.ofMillis(100)).build())) {
-      channel.awaitReady(3, Duration.ofSeconds(20));
-      FakeDatabaseInstance sick = tier.instance(1);
-      sick.setServing(false);
-      var stub = DatabaseServiceGrpc.newBlockingStub(channel);
-      // random picks avoid an instance 100 times in a row by chance with probability (2/3)^100
-      TestWait.until(() -> {
-        long seen = sick.requestCount();
-        for (int i = 0; i < 100; i++) {
-          stub.getClusterConfig(CC);
-        }
-        return sick.requestCount() == seen;
-      }, Duration.ofSeconds(20), "100 calls in a row avoid the NOT_SERVING instance");
-    }
-  }
-
   /** Share of the calls of 8 callers over 1.5 s that the slow instance served, by the SDK's own counts. */
   private static double slowShare(DatabaseTier tier, String policy, FakeDatabaseInstance slow) throws Exception {
     try (DatabaseChannel channel = DatabaseChannels.fromConfig(

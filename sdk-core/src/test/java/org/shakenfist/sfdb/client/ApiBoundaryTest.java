@@ -1,0 +1,102 @@
+package org.shakenfist.sfdb.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module's API is {@code org.shakenfist.sfdb.client}: nothing public there names an internal type, and the
+ * public types of the internal packages are exactly the ones listed (grpc's providers, and what another step's
+ * package of the SDK calls; a new one is a decision, made here).
+ */
+class ApiBoundaryTest {
+  private static final String API = "org.shakenfist.sfdb.client.";
+  private static final String INTERNAL = API + "internal.";
+
+  private static List<Class<?>> classes() throws Exception {
+    Path root = Path.of(DatabaseChannel.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<Class<?>> out = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+        String name = root.relativize(p).toString().replace('/', '.').replaceAll("\\.class$", "");
+        if (!name.contains("package-info")) {
+          out.add(Class.forName(name, false, ApiBoundaryTest.class.getClassLoader()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void signature(Executable e, List<Type> types) {
+    types.addAll(List.of(e.getGenericParameterTypes()));
+    types.addAll(List.of(e.getGenericExceptionTypes()));
+  }
+
+  private static boolean visible(int modifiers) {
+    return Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers);
+  }
+
+  @Test
+  void noPublicSignatureOfTheApiNamesAnInternalType() throws Exception {
+    List<String> leaks = new ArrayList<>();
+    for (Class<?> c : classes()) {
+      if (c.getName().startsWith(INTERNAL) || !Modifier.isPublic(c.getModifiers())) {
+        continue;
+      }
+      List<Type> types = new ArrayList<>();
+      for (Method m : c.getDeclaredMethods()) {
+        if (visible(m.getModifiers()) && !m.isSynthetic()) {
+          types.add(m.getGenericReturnType());
+          signature(m, types);
+        }
+      }
+      for (Constructor<?> k : c.getDeclaredConstructors()) {
+        if (visible(k.getModifiers())) {
+          signature(k, types);
+        }
+      }
+      for (Field f : c.getDeclaredFields()) {
+        if (visible(f.getModifiers())) {
+          types.add(f.getGenericType());
+        }
+      }
+      for (Type t : types) {
+        if (t.getTypeName().contains(INTERNAL)) {
+          leaks.add(c.getSimpleName() + ": " + t.getTypeName());
+        }
+      }
+    }
+    assertEquals(List.of(), leaks, "the API names internal types");
+  }
+
+  @Test
+  void theInternalPackagesPublicTypesAreTheListedOnes() throws Exception {
+    TreeSet<String> found = new TreeSet<>();
+    for (Class<?> c : classes()) {
+      if (c.getName().startsWith(INTERNAL) && Modifier.isPublic(c.getModifiers()) && c.getEnclosingClass() == null) {
+        found.add(c.getName().substring(INTERNAL.length()));
+      }
+    }
+    assertEquals(new TreeSet<>(List.of(
+        // grpc's ServiceLoader providers
+        "balance.TierLoadBalancerProvider", "resolve.SfdbNameResolverProvider",
+        "resolve.SfdbInProcessNameResolverProvider",
+        // called across the SDK's step packages (and by the benchmarks)
+        "balance.EndpointStates", "balance.Pick", "balance.TierPolicy", "channel.CoarseTimer",
+        "channel.NettyTransport", "channel.ServiceConfigs", "count.EndpointAccounting", "count.SfdbClientInterceptor",
+        "health.HealthChecks", "health.HealthPollingHelper", "health.PollConfig", "health.ReadinessProbe",
+        "resolve.ResolverServiceConfig", "resolve.SfdbNameResolver", "resolve.SfdbTargets")), found);
+  }
+}
