@@ -146,8 +146,9 @@ public final class DatabaseChannel extends ManagedChannel implements AutoCloseab
    * Waits until at least {@code minServing} instances are READY and SERVING, as seen through this channel:
    * {@code grpc.health.v1.Health/Check} probes go out through round_robin (which only picks READY, healthy
    * instances) and the endpoints that answer SERVING are counted. Probes are retried with Failsafe until
-   * {@code timeout}. Probe attempts show up in {@link #callCounts()} under method
-   * {@code grpc.health.v1.Health/Check}.
+   * {@code timeout}. Only SERVING answers count, with one exception: an instance without a health service
+   * (UNIMPLEMENTED) counts as serving, as the health checks treat it. Probe attempts show up in
+   * {@link #callCounts()} under method {@code grpc.health.v1.Health/Check}.
    *
    * <pre>{@code
    * channel.awaitReady(channel.hosts().size(), Duration.ofSeconds(30));

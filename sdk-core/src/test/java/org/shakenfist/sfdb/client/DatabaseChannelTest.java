@@ -70,7 +70,14 @@ class DatabaseChannelTest {
       TestTier.call(channel); // and the next call brings them back
       assertEquals(ConnectivityState.READY, managed.getState(false));
       managed.shutdown();
-      assertTrue(managed.awaitTermination(5, TimeUnit.SECONDS), "terminated by grpc's own shutdown");
+      // (a rare slow termination after enterIdle was seen on a loaded machine: the bound is generous, and a
+      // failure prints every thread so that a real hang can be told from a slow machine)
+      boolean terminated = managed.awaitTermination(30, TimeUnit.SECONDS);
+      if (!terminated) {
+        Thread.getAllStackTraces().forEach((t, stack) -> System.err.println("thread " + t.getName() + " "
+            + t.getState() + "\n  " + String.join("\n  ", java.util.Arrays.stream(stack).map(String::valueOf).toList())));
+      }
+      assertTrue(terminated, "terminated by grpc's own shutdown: " + channel.endpoints());
     }
   }
 

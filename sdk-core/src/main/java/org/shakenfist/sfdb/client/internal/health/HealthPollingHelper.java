@@ -120,6 +120,9 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
 
     private void poll(long gen) {
       timer = null;
+      if (gen != generation) {
+        return; // stopped since this poll was scheduled
+      }
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
       var call = delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options);
       inFlight = new ClientCallHandle(call);
