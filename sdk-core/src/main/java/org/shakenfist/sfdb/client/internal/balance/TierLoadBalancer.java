@@ -75,7 +75,8 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   protected void updateOverallBalancingState() {
     List<Endpoint> inRotation = new ArrayList<>();
     List<Endpoint> unhealthy = new ArrayList<>();
-    boolean waiting = false;
+    boolean awaitingHealth = false; // connected, first health answer not in yet
+    boolean connecting = false;
     for (ChildLbState c : getChildLbStates()) {
       Endpoint e = (Endpoint) c;
       ConnectivityState s = e.getCurrentState();
@@ -83,13 +84,15 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         switch (e.healthState()) {
           case READY -> inRotation.add(e);
           case TRANSIENT_FAILURE -> unhealthy.add(e);
-          default -> waiting = true; // connected, first health answer not in yet
+          default -> awaitingHealth = true;
         }
       } else if (s == ConnectivityState.CONNECTING || s == ConnectivityState.IDLE) {
-        waiting = true;
+        connecting = true;
       }
     }
-    setPanic(inRotation.isEmpty() && !unhealthy.isEmpty() && !waiting);
+    // panic: every connected instance was found unhealthy (one still connecting or reconnecting does not count)
+    setPanic(inRotation.isEmpty() && !unhealthy.isEmpty() && !awaitingHealth);
+    boolean waiting = awaitingHealth || connecting;
     if (panic) {
       inRotation = unhealthy;
     }

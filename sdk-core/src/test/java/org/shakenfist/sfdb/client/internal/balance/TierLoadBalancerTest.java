@@ -161,6 +161,18 @@ class TierLoadBalancerTest {
   }
 
   @Test
+  void anInstanceStillReconnectingDoesNotHoldOffThePanicOfTheConnectedOnes() {
+    start(Pick.ROUND_ROBIN, "a", "b", "c");
+    ready("a", "b");
+    sub("c").setState(ConnectivityState.TRANSIENT_FAILURE);
+    answer(ServingStatus.NOT_SERVING, "a", "b");
+    assertEquals(Set.of("a", "b"), fake.picked(8));
+    sub("c").setState(ConnectivityState.CONNECTING); // c's next connection attempt
+    assertEquals(ConnectivityState.READY, fake.state, "still panicking: calls are not held for c");
+    assertEquals(Set.of("a", "b"), fake.picked(8));
+  }
+
+  @Test
   void aConnectionFailureIsNotAHealthVerdictAndEveryFailedInstanceGivesItsError() {
     start(Pick.ROUND_ROBIN, "a", "b");
     sub("a").setState(ConnectivityState.TRANSIENT_FAILURE);
