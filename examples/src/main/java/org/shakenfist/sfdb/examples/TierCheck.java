@@ -2,11 +2,8 @@ package org.shakenfist.sfdb.examples;
 
 import com.google.gson.GsonBuilder;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.net.URI;
@@ -17,14 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntConsumer;
 import org.shakenfist.sfdb.client.DatabaseChannel;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.client.DatabaseConfigException;
-import org.shakenfist.sfdb.client.EndpointState;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
@@ -53,7 +48,6 @@ public final class TierCheck {
   static final int PASS = 0;
   static final int FAIL = 1;
   static final int USAGE = 2;
-  private static final String DRIVEN_METHOD = DatabaseServiceGrpc.getGetClusterConfigMethod().getFullMethodName();
 
   private static final String USAGE_TEXT = """
       usage: tier-check [--calls K] [--floor F] [--timeout D] [--json]
@@ -151,8 +145,8 @@ public final class TierCheck {
           .withFloor(options.floor)
           .withProgress(progress(options.calls, err))
           .run();
-      Map<String, InstanceView> views = views(channel, registry);
-      out.print(options.json ? json(result, config, views) : result.report() + table(result, views));
+      Map<String, TierReport.InstanceView> views = TierReport.views(channel, registry);
+      out.print(options.json ? TierReport.json(result, config, views) : result.report() + TierReport.table(result, views));
       return result.passed() ? PASS : FAIL;
     } catch (IllegalStateException e) {
       error(options.json, out, err, e.getMessage());
@@ -173,51 +167,6 @@ public final class TierCheck {
     }
   }
 
-  /** What the channel saw of one instance: its state now, and the latency of the calls it served. */
-  record InstanceView(String connectivity, String health, boolean inRotation, double p50Millis, double p99Millis) {}
-
-  /** Per configured instance (as the fan-out result names them): state and GetClusterConfig latency. */
-  private static Map<String, InstanceView> views(DatabaseChannel channel, MeterRegistry registry) {
-    Map<String, InstanceView> out = new LinkedHashMap<>();
-    for (EndpointState e : channel.endpoints()) {
-      double p50 = Double.NaN;
-      double p99 = Double.NaN;
-      for (String address : e.addresses()) {
-        Timer t = registry.find(DatabaseChannel.ATTEMPT_DURATION_METER).tag("endpoint", address).tag("method", DRIVEN_METHOD)
-            .tag("status", "OK").timer();
-        if (t != null) {
-          for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
-            double ms = v.value(TimeUnit.MILLISECONDS);
-            if (v.percentile() == 0.5) {
-              p50 = Double.isNaN(p50) ? ms : Math.max(p50, ms);
-            } else if (v.percentile() == 0.99) {
-              p99 = Double.isNaN(p99) ? ms : Math.max(p99, ms);
-            }
-          }
-        }
-      }
-      out.put(e.host().toString(), new InstanceView(e.connectivity().name(), e.health().name(), e.inRotation(), p50, p99));
-    }
-    return out;
-  }
-
-  private static String table(FanOutResult r, Map<String, InstanceView> views) {
-    StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%-28s %8s  %-18s %-12s %9s %9s%n", "instance", "share", "state", "health",
-        "p50 ms", "p99 ms"));
-    for (String i : r.instances()) {
-      InstanceView v = views.get(i);
-      b.append(String.format(Locale.ROOT, "%-28s %7.1f%%  %-18s %-12s %9s %9s%n", i, 100 * r.share(i),
-          v == null ? "?" : v.connectivity() + (v.inRotation() ? "" : " (out)"), v == null ? "?" : v.health(),
-          v == null ? "" : millis(v.p50Millis()), v == null ? "" : millis(v.p99Millis())));
-    }
-    return b.toString();
-  }
-
-  private static String millis(double ms) {
-    return Double.isNaN(ms) ? "n/a" : String.format(Locale.ROOT, "%.2f", ms);
-  }
-
   /** A progress line on stderr for large runs: every 10 %. */
   private static IntConsumer progress(int calls, PrintStream err) {
     if (calls < 1000) {
@@ -229,40 +178,6 @@ public final class TierCheck {
         err.printf(Locale.ROOT, "tier-check: %d/%d calls (%d%%)%n", n, calls, n * 100L / calls);
       }
     };
-  }
-
-  static String json(FanOutResult r, DatabaseChannelConfig config, Map<String, InstanceView> views) {
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("verdict", r.skipped() ? "skipped" : r.passed() ? "pass" : "fail");
-    doc.put("hosts", config.hostsString());
-    doc.put("calls", r.calls());
-    doc.put("failedCalls", r.failedCalls());
-    doc.put("counted", r.total());
-    doc.put("floor", r.floor());
-    List<Map<String, Object>> rows = new ArrayList<>();
-    for (String i : r.instances()) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("instance", i);
-      row.put("delta", r.delta().getOrDefault(i, 0L));
-      row.put("share", r.share(i));
-      row.put("before", r.before().get(i));
-      row.put("after", r.after().get(i));
-      InstanceView v = views.get(i);
-      if (v != null) {
-        row.put("state", v.connectivity());
-        row.put("health", v.health());
-        row.put("inRotation", v.inRotation());
-        row.put("p50Millis", Double.isNaN(v.p50Millis()) ? null : v.p50Millis());
-        row.put("p99Millis", Double.isNaN(v.p99Millis()) ? null : v.p99Millis());
-      }
-      rows.add(row);
-    }
-    doc.put("instances", rows);
-    doc.put("problems", r.problems());
-    if (r.skipReason() != null) {
-      doc.put("skipReason", r.skipReason());
-    }
-    return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(doc) + "\n";
   }
 
   private static final class Options {
