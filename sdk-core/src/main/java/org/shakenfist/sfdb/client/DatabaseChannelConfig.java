@@ -145,9 +145,17 @@ public final class DatabaseChannelConfig {
     return get(Setting.OUTLIER_DETECTION);
   }
 
-  /** {@code round_robin} (default), {@code least_request} or {@code pick_first} (diagnostics only: no fan-out). */
+  /**
+   * {@code round_robin} (default), {@code least_request}, {@code peak_ewma} or {@code pick_first} (diagnostics
+   * only: no fan-out).
+   */
   public String loadBalancingPolicy() {
     return get(Setting.LB_POLICY);
+  }
+
+  /** How fast {@code peak_ewma}'s latency estimates forget (default 10 s). */
+  public Duration ewmaDecay() {
+    return get(Setting.EWMA_DECAY);
   }
 
   public Duration keepAliveTime() {
@@ -354,11 +362,17 @@ public final class DatabaseChannelConfig {
     /**
      * {@code round_robin} (default: every instance in turn, an exact split), {@code least_request} (of two
      * random healthy instances the one with fewer calls in flight: a slow instance gets fewer calls, the split
-     * is even only on average) or {@code pick_first} (every call to one instance; for tests that show the
-     * per-endpoint counts reveal such a tier).
+     * is even only on average), {@code peak_ewma} (of two the one with the lower latency estimate x calls in
+     * flight: a slow or failing instance gets almost none) or {@code pick_first} (every call to one instance; for
+     * tests that show the per-endpoint counts reveal such a tier).
      */
     public Builder loadBalancingPolicy(String policy) {
       return set(Setting.LB_POLICY, policy);
+    }
+
+    /** How fast {@code peak_ewma}'s latency estimates forget (default 10 s). */
+    public Builder ewmaDecay(Duration d) {
+      return set(Setting.EWMA_DECAY, d);
     }
 
     public Builder keepAliveTime(Duration d) {

@@ -53,7 +53,11 @@ final class Setting<T> {
   static final Setting<String> LB_POLICY = new Setting<>("loadBalancingPolicy", PREFIX + "LB_POLICY",
       Pick.ROUND_ROBIN.policyName(), Pick.ROUND_ROBIN.policyName(), Parsers.NON_BLANK, Setting::policy, v -> v,
       "`round_robin`: every instance in turn, an exact split; `least_request`: of two random healthy instances "
-          + "the one with fewer calls in flight; `pick_first`: every call to one instance (diagnostics only)");
+          + "the one with fewer calls in flight; `peak_ewma`: of two random healthy instances the one with the lower "
+          + "latency estimate x (calls in flight + 1), failures counted as slow calls (see below); `pick_first`: "
+          + "every call to one instance (diagnostics only)");
+  static final Setting<Duration> EWMA_DECAY = duration("ewmaDecay", "EWMA_DECAY", Duration.ofSeconds(10),
+      "`peak_ewma`: how fast an instance's latency estimate forgets (Finagle's and Linkerd's 10 s)");
   static final Setting<Duration> KEEPALIVE_TIME = duration("keepAliveTime", "KEEPALIVE_TIME",
       Duration.ofSeconds(10), "HTTP/2 keepalive ping interval (the gateway allows one every 5 s)");
   static final Setting<Duration> KEEPALIVE_TIMEOUT = duration("keepAliveTimeout", "KEEPALIVE_TIMEOUT",

@@ -98,7 +98,8 @@ class ConfigTableTest {
     values.put(Setting.HEALTH_POLL_TIMEOUT, durations());
     values.put(Setting.HEALTH_POLL_FAILURES, Arbitraries.integers().between(1, 100).map(String::valueOf));
     values.put(Setting.OUTLIER_DETECTION, Arbitraries.of("true", "off", "YES", "0"));
-    values.put(Setting.LB_POLICY, Arbitraries.of("round_robin", "least_request", "pick_first"));
+    values.put(Setting.LB_POLICY, Arbitraries.of("round_robin", "least_request", "peak_ewma", "pick_first"));
+    values.put(Setting.EWMA_DECAY, durations());
     values.put(Setting.KEEPALIVE_WITHOUT_CALLS, Arbitraries.of("true", "false"));
     values.put(Setting.MAX_RECEIVE_MESSAGE_BYTES, Arbitraries.integers().between(1, 1 << 30).map(String::valueOf));
     values.put(Setting.RECONNECT_BACKOFF_MAX, durations());

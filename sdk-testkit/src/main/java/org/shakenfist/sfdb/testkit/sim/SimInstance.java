@@ -135,8 +135,9 @@ public final class SimInstance {
       done.complete(Status.UNAVAILABLE.withDescription(name + " is down"));
       return;
     }
-    if (failFast != null) {
-      sim.clock().at(sim.clock().nanos() + 1_000_000, () -> finish(done, failFast));
+    Status failure = failFast;
+    if (failure != null) {
+      sim.clock().at(sim.clock().nanos() + 1_000_000, () -> finish(done, failure));
       return;
     }
     queue.add(new Job(done));

@@ -73,8 +73,8 @@ public final class Simulation {
       connections.put(inst, new ArrayList<>());
     }
     TierPolicy defaults = TierPolicy.of(DatabaseChannelConfig.builder().hosts("sim").loadBalancingPolicy(b.policy)
-        .healthCheck(b.healthCheck).build(), null);
-    TierPolicy policy = new TierPolicy(defaults.health(), defaults.poll(), defaults.pick(), null, policyRandom::nextInt);
+        .healthCheck(b.healthCheck).ewmaDecay(b.ewmaDecay).build(), null);
+    TierPolicy policy = defaults.with(policyRandom::nextInt, clock::nanos);
     this.lb = TierLoadBalancerProvider.newLoadBalancer(new SimHelper(), policy);
     this.recorder = new SimResult.Recorder(instances.stream().map(SimInstance::name).toList(), b.duration.toNanos());
   }
@@ -274,6 +274,7 @@ public final class Simulation {
     private Duration duration = Duration.ofSeconds(60);
     private Duration warmup = Duration.ofSeconds(1);
     private String name = "custom";
+    private Duration ewmaDecay = Duration.ofSeconds(10);
 
     public Builder instances(int n) {
       if (n < 1) {
@@ -321,6 +322,12 @@ public final class Simulation {
     /** When the load starts (connections and first health answers come before). */
     public Builder warmup(Duration d) {
       this.warmup = Objects.requireNonNull(d);
+      return this;
+    }
+
+    /** {@code peak_ewma}'s decay (the channel setting {@code ewmaDecay}). */
+    public Builder ewmaDecay(Duration d) {
+      this.ewmaDecay = Objects.requireNonNull(d);
       return this;
     }
 

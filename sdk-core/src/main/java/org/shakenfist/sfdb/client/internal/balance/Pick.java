@@ -17,6 +17,12 @@ public enum Pick {
    */
   LEAST_REQUEST("least_request"),
   /**
+   * Latency- and error-aware: of two distinct random instances, the one with the lower peak-EWMA latency x
+   * (calls in flight + 1) (Finagle's and Linkerd's choice); a failed call counts as a slow one; a new or returning
+   * instance starts at the tier's typical latency.
+   */
+  PEAK_EWMA("peak_ewma"),
+  /**
    * Every call to one instance: the first in the rotation, kept while it stays in (diagnostics: no fan-out).
    */
   PICK_FIRST("pick_first");

@@ -40,6 +40,10 @@ import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
  */
 final class TierLoadBalancer extends MultiChildLoadBalancer {
   private static final Logger log = Logger.getLogger(TierLoadBalancer.class.getName());
+  /** Statuses that say the instance failed the call (not the caller's own error, not a cancel). */
+  static final java.util.Set<Status.Code> INSTANCE_FAILURES = java.util.EnumSet.of(Status.Code.UNAVAILABLE,
+      Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED,
+      Status.Code.DATA_LOSS);
   private final TierPolicy policy;
   private final AtomicInteger sequence;
   private final Map<Object, EquivalentAddressGroup> groups = new HashMap<>();
@@ -96,21 +100,40 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     if (panic) {
       inRotation = unhealthy;
     }
+    long now = policy.ticker().getAsLong();
     for (ChildLbState c : getChildLbStates()) {
-      ((Endpoint) c).report(inRotation.contains(c));
+      Endpoint e = (Endpoint) c;
+      boolean in = inRotation.contains(e);
+      if (!in) {
+        e.latency.reset(now); // when it returns, its old latency no longer says anything
+      }
+      e.report(in);
+    }
+    if (policy.pick() == Pick.PEAK_EWMA) { // a new or returning instance starts at the tier's typical cost
+      double sum = 0;
+      int n = 0;
+      for (Endpoint e : inRotation) {
+        if (e.latency.sampled()) {
+          sum += e.latency.cost(now);
+          n++;
+        }
+      }
+      for (Endpoint e : inRotation) {
+        e.latency.seedIfUnsampled(n == 0 ? 0 : sum / n, now);
+      }
     }
     if (!inRotation.isEmpty()) {
       if (policy.pick() == Pick.PICK_FIRST) { // one instance, kept while it is in, as pick_first keeps its connection
         stuckTo = inRotation.contains(stuckTo) ? stuckTo : inRotation.get(0);
         inRotation = List.of(stuckTo);
       }
-      update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random()));
+      update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random(), policy.ticker()));
     } else if (waiting || !unhealthy.isEmpty()) {
       update(ConnectivityState.CONNECTING, new FixedResultPicker(PickResult.withNoResult()));
     } else { // every instance failed to connect: their pick_first pickers carry the errors
       List<Endpoint> all = new ArrayList<>();
       getChildLbStates().forEach(c -> all.add((Endpoint) c));
-      update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random()));
+      update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random(), policy.ticker()));
     }
   }
 
@@ -141,14 +164,22 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     private final GatewayHost host;
     private final SocketAddress address;
     final AtomicInteger inFlight = new AtomicInteger();
+    final PeakEwma latency = new PeakEwma(policy.ewmaDecay().toNanos(), policy.ticker().getAsLong());
+    /** Counts the calls in flight (least_request, peak_ewma) and, for peak_ewma, times each. */
     final ClientStreamTracer.Factory inFlightTracer = new ClientStreamTracer.Factory() {
       @Override
       public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
         inFlight.incrementAndGet();
+        boolean timed = policy.pick() == Pick.PEAK_EWMA;
+        long start = timed ? policy.ticker().getAsLong() : 0;
         return new ClientStreamTracer() {
           @Override
           public void streamClosed(Status status) {
             inFlight.decrementAndGet();
+            if (timed) {
+              long now = policy.ticker().getAsLong();
+              latency.observe(now - start, !INSTANCE_FAILURES.contains(status.getCode()), now);
+            }
           }
         };
       }

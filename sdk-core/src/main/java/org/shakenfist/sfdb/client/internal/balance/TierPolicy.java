@@ -4,7 +4,9 @@ import io.grpc.LoadBalancer;
 import io.grpc.NameResolver;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.time.Duration;
 import java.util.function.IntUnaryOperator;
+import java.util.function.LongSupplier;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.HealthCheckMode;
 import org.shakenfist.sfdb.client.internal.health.PollConfig;
@@ -20,9 +22,11 @@ import org.shakenfist.sfdb.client.internal.health.PollConfig;
  * @param states the channel's endpoint view to report to, or null
  * @param random {@code bound -> [0, bound)}: the policy's one random source (round_robin's start, the two
  *     choices); a seeded one makes the policy deterministic
+ * @param ticker nanoseconds, for latency estimates ({@code System::nanoTime}; a simulation's virtual clock)
+ * @param ewmaDecay how fast {@link Pick#PEAK_EWMA}'s latency estimates forget
  */
 public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states,
-    IntUnaryOperator random) {
+    IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay) {
   /** Name-resolver argument key under which a channel carries its policy. */
   public static final NameResolver.Args.Key<TierPolicy> KEY = NameResolver.Args.Key.create("sfdb-tier-policy");
   /** The process-wide random source of real channels. */
@@ -33,13 +37,26 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
     Objects.requireNonNull(poll, "poll");
     Objects.requireNonNull(pick, "pick");
     Objects.requireNonNull(random, "random");
+    Objects.requireNonNull(ticker, "ticker");
+    Objects.requireNonNull(ewmaDecay, "ewmaDecay");
+  }
+
+  /** With the system's ticker and the default 10 s decay. */
+  public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random) {
+    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10));
+  }
+
+  /** The same policy with another random source and ticker (a simulation's). */
+  public TierPolicy with(IntUnaryOperator random, LongSupplier ticker) {
+    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay);
   }
 
   /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
   public static TierPolicy of(DatabaseChannelConfig config, EndpointStates states) {
     return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
         config.healthPollTimeout(), config.healthPollFailures()),
-        Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM);
+        Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM, System::nanoTime,
+        config.ewmaDecay());
   }
 
   /**

@@ -252,6 +252,43 @@ class TierLoadBalancerTest {
         FakeLoadBalancerHelper.name(fake.pick()), FakeLoadBalancerHelper.name(fake.pick())));
   }
 
+  /** 300 serial calls under peak_ewma over a, b (2 ms) and c (20 ms, or failing in 1 ms): the picks per instance. */
+  private Map<String, Integer> peakEwmaPicks(boolean cFails) {
+    long[] now = {0};
+    lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.POLL, POLL, Pick.PEAK_EWMA,
+        null, new Random(3)::nextInt, () -> now[0], Duration.ofSeconds(10)));
+    fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+        .setAddresses(FakeLoadBalancerHelper.groups("a", "b", "c")).build()));
+    ready("a", "b", "c");
+    answer(ServingStatus.SERVING, "a", "b", "c");
+    ClientStreamTracer.StreamInfo info = ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(CallOptions.DEFAULT).build();
+    Map<String, Integer> picked = new HashMap<>();
+    for (int k = 0; k < 300; k++) {
+      LoadBalancer.PickResult r = fake.pick();
+      String n = FakeLoadBalancerHelper.name(r);
+      picked.merge(n, 1, Integer::sum);
+      ClientStreamTracer t = r.getStreamTracerFactory().newClientStreamTracer(info, new Metadata());
+      boolean bad = n.equals("c");
+      now[0] += !bad ? 2_000_000 : cFails ? 1_000_000 : 20_000_000;
+      t.streamClosed(bad && cFails ? Status.UNAVAILABLE : Status.OK);
+      now[0] += 1_000_000;
+    }
+    return picked;
+  }
+
+  @Test
+  void peakEwmaAvoidsAnInstanceWhoseCallsAreSlow() {
+    Map<String, Integer> picked = peakEwmaPicks(false);
+    assertTrue(picked.getOrDefault("c", 0) <= 3, "seen slow once, it loses every duel: " + picked);
+    assertEquals(300, picked.get("a") + picked.get("b") + picked.getOrDefault("c", 0));
+  }
+
+  @Test
+  void peakEwmaAvoidsAnInstanceThatFailsFastInsteadOfFavouringIt() {
+    Map<String, Integer> picked = peakEwmaPicks(true);
+    assertTrue(picked.getOrDefault("c", 0) <= 3, "a 1 ms failure counts as a slow call: " + picked);
+  }
+
   @Test
   void pickFirstSendsEverythingToOneInstanceWhileItStaysInTheRotation() {
     start(Pick.PICK_FIRST, "a", "b");

@@ -1,0 +1,41 @@
+package org.shakenfist.sfdb.client.internal.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class PeakEwmaTest {
+  private static final long MS = 1_000_000;
+  private static final long DECAY = 10_000 * MS;
+
+  @Test
+  void aSlowerSampleIsTakenAtOnceAFasterOneOnlyPullsAndReadingDecays() {
+    PeakEwma e = new PeakEwma(DECAY, 0);
+    e.observe(2 * MS, true, 0);
+    assertEquals(2 * MS, e.cost(0), 1);
+    e.observe(20 * MS, true, 1 * MS);
+    assertEquals(20 * MS, e.cost(1 * MS), 1, "the peak replaces the estimate at once");
+    e.observe(2 * MS, true, 2 * MS);
+    assertTrue(e.cost(2 * MS) > 19 * MS, "a fast sample 1 ms later barely moves it: " + e.cost(2 * MS));
+    assertEquals(20 * MS * Math.exp(-1), e.cost(2 * MS + DECAY), 0.01 * MS, "unread and unsampled, it decays");
+  }
+
+  @Test
+  void aFailureCountsAsASlowCallAndANewInstanceStartsAtTheTiersCost() {
+    PeakEwma failing = new PeakEwma(DECAY, 0);
+    failing.observe(1 * MS, false, 0);
+    assertEquals(PeakEwma.FAILURE_PENALTY_NANOS, failing.cost(0), 1, "a 1 ms failure is no fast instance");
+    PeakEwma fresh = new PeakEwma(DECAY, 0);
+    assertFalse(fresh.sampled());
+    fresh.seedIfUnsampled(3 * MS, 0);
+    assertEquals(3 * MS, fresh.cost(0), 1);
+    fresh.observe(2 * MS, true, 0);
+    fresh.seedIfUnsampled(50 * MS, 0);
+    assertTrue(fresh.cost(0) < 3 * MS + 1, "a sampled one is not reseeded");
+    fresh.reset(0);
+    assertFalse(fresh.sampled());
+    assertEquals(0, fresh.cost(0));
+  }
+}
