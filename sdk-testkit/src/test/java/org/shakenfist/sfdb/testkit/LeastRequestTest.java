@@ -12,7 +12,7 @@ import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 
-/** The opt-in least_request policy: health, counting and the fan-out assertion still work; a slow instance is avoided. */
+/** The opt-in least_request and peak_ewma policies on a real channel: health, counting and the fan-out assertion still work; a slow instance is avoided. */
 class LeastRequestTest {
   private static final ClusterConfigRequest CC = ClusterConfigRequest.getDefaultInstance();
 
@@ -46,6 +46,22 @@ class LeastRequestTest {
       double roundRobin = slowShare(tier, "round_robin", slow);
       assertEquals(1.0 / 3, roundRobin, 0.02, "round_robin's rotation ignores latency");
       assertTrue(leastRequest < 0.10, "least_request sent " + leastRequest * 100 + " % of calls to the slow instance");
+    }
+  }
+
+  @Test
+  void peakEwmaOnARealChannelFansOutOnAHealthyTierAndAvoidsASlowInstance() throws Exception {
+    try (DatabaseTier tier = DatabaseTier.start(3);
+        DatabaseChannel channel = DatabaseChannels.fromConfig(
+            tier.channelConfigBuilder().loadBalancingPolicy("peak_ewma").build())) {
+      channel.awaitReady(3, Duration.ofSeconds(20));
+      var stub = DatabaseServiceGrpc.newBlockingStub(channel);
+      FanOutResult r = assertFansOut(FanOut.of(tier).withCalls(3000).withCall(() -> stub.getClusterConfig(CC)));
+      assertTrue(r.passed(), r.report()); // every instance >= 5 %: a healthy tier still fans out
+      assertTrue(channel.callCounts().byEndpoint().size() >= 3, "counted per endpoint: " + channel.callCounts());
+      FakeDatabaseInstance slow = tier.instance(2);
+      slow.delay(Duration.ofMillis(20));
+      assertTrue(slowShare(tier, "peak_ewma", slow) < 0.05, "peak_ewma avoids the instance that answers slowly");
     }
   }
 

@@ -15,8 +15,12 @@ class PeakEwmaTest {
     PeakEwma e = new PeakEwma(DECAY, 0);
     e.observe(2 * MS, true, 0);
     assertEquals(2 * MS, e.cost(0), 1);
+    e.observe(3 * MS, true, 1 * MS);
+    assertEquals(3 * MS, e.cost(1 * MS), 1, "a peak replaces the estimate at once");
     e.observe(20 * MS, true, 1 * MS);
-    assertEquals(20 * MS, e.cost(1 * MS), 1, "the peak replaces the estimate at once");
+    assertTrue(e.cost(1 * MS) < 4 * MS, "one sample far above is an outlier: " + e.cost(1 * MS));
+    e.observe(20 * MS, true, 1 * MS);
+    assertEquals(20 * MS, e.cost(1 * MS), 1, "two in a row: the instance slowed down");
     e.observe(2 * MS, true, 2 * MS);
     assertTrue(e.cost(2 * MS) > 19 * MS, "a fast sample 1 ms later barely moves it: " + e.cost(2 * MS));
     assertEquals(20 * MS * Math.exp(-1), e.cost(2 * MS + DECAY), 0.01 * MS, "unread and unsampled, it decays");
@@ -25,8 +29,10 @@ class PeakEwmaTest {
   @Test
   void aFailureCountsAsASlowCallAndANewInstanceStartsAtTheTiersCost() {
     PeakEwma failing = new PeakEwma(DECAY, 0);
+    failing.observe(2 * MS, true, 0);
     failing.observe(1 * MS, false, 0);
-    assertEquals(PeakEwma.FAILURE_PENALTY_NANOS, failing.cost(0), 1, "a 1 ms failure is no fast instance");
+    failing.observe(1 * MS, false, 0);
+    assertEquals(PeakEwma.FAILURE_PENALTY_NANOS, failing.cost(0), 1, "1 ms failures are no fast instance");
     PeakEwma fresh = new PeakEwma(DECAY, 0);
     assertFalse(fresh.sampled());
     fresh.seedIfUnsampled(3 * MS, 0);
