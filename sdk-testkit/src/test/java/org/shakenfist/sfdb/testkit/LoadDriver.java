@@ -16,11 +16,43 @@ final class LoadDriver implements AutoCloseable {
   final AtomicLong succeeded = new AtomicLong();
   final AtomicLong failed = new AtomicLong();
   final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+  /**
+   * Failed calls whose response headers had arrived: such a call is committed, so grpc's retry policy never
+   * retries it (a crash that cuts a response after its headers fails it whatever the client does).
+   */
+  final AtomicLong failedAfterHeaders = new AtomicLong();
   private final AtomicBoolean stop = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
 
   LoadDriver(DatabaseChannel channel, int threadCount) {
-    var stub = DatabaseServiceGrpc.newBlockingStub(channel);
+    var stub = DatabaseServiceGrpc.newBlockingStub(channel).withInterceptors(new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, io.grpc.Metadata headers) {
+            super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              private volatile boolean headersIn;
+
+              @Override
+              public void onHeaders(io.grpc.Metadata h) {
+                headersIn = true;
+                super.onHeaders(h);
+              }
+
+              @Override
+              public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+                if (!status.isOk() && headersIn) {
+                  failedAfterHeaders.incrementAndGet();
+                }
+                super.onClose(status, trailers);
+              }
+            }, headers);
+          }
+        };
+      }
+    });
     for (int t = 0; t < threadCount; t++) {
       Thread thread = new Thread(() -> {
         while (!stop.get()) {
@@ -49,7 +81,8 @@ final class LoadDriver implements AutoCloseable {
   }
 
   String summary() {
-    return "issued=" + issued + " succeeded=" + succeeded + " failed=" + failed
+    return "issued=" + issued + " succeeded=" + succeeded + " failed=" + failed + " (after headers: "
+        + failedAfterHeaders + ")"
         + (failures.isEmpty() ? "" : " first failures=" + failures.stream().limit(3).toList());
   }
 }

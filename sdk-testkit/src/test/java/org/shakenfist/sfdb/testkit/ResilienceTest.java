@@ -128,12 +128,18 @@ class ResilienceTest {
       for (int run = 0; run < 20; run++) {
         // 2 ms per call on the victim: calls are in flight on it when it dies
         LoadDriver load = killUnderLoad(tier, run, Duration.ofMillis(2), () -> retrying(tier, new SimpleMeterRegistry()));
-        assertEquals(0, load.failed.get(), "run " + run + ": " + load.summary());
-        assertEquals(load.issued.get(), load.succeeded.get());
+        // every call that had not received its response headers is retried around the dead instance; one whose
+        // response was cut after its headers is committed and fails whatever the client does (so would it after a
+        // real crash). One call of 4 705 failed once in about 300 kills on Java 25 (UNAVAILABLE "Connection closed
+        // after GOAWAY"); whether it had its headers was not recorded then: this test now tells the two apart.
+        assertEquals(load.failedAfterHeaders.get(), load.failed.get(), "run " + run + ": " + load.summary());
+        assertTrue(load.failedAfterHeaders.get() <= 1, "run " + run + ": " + load.summary());
+        assertEquals(load.issued.get(), load.succeeded.get() + load.failed.get());
         calls += load.issued.get();
       }
     }
-    System.out.println("20 kills under load, default settings, retries on: " + calls + " calls, 0 failed");
+    System.out.println("20 kills under load, default settings, retries on: " + calls + " calls, none failed before"
+        + " its response headers");
   }
 
   /**
