@@ -342,10 +342,6 @@ public final class Simulation {
           + "/s duration=" + duration.toSeconds() + "s";
     }
 
-    String policyName() {
-      return policy;
-    }
-
     public Simulation build() {
       return new Simulation(this);
     }

@@ -67,7 +67,7 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
     private final SubchannelStateListener consumer;
     private final SynchronizationContext sync = getSynchronizationContext();
     private SynchronizationContext.ScheduledHandle timer;
-    private ClientCallHandle inFlight;
+    private io.grpc.ClientCall<?, ?> inFlight; // the poll under way, cancelled when polling stops
     private long generation;
     private int unanswered;
     private boolean healthy;
@@ -113,7 +113,7 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
         timer = null;
       }
       if (inFlight != null) {
-        inFlight.cancel();
+        inFlight.cancel("sfdb: health poll no longer needed", null);
         inFlight = null;
       }
     }
@@ -125,7 +125,7 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
       }
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
       var call = delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options);
-      inFlight = new ClientCallHandle(call);
+      inFlight = call;
       ClientCalls.asyncUnaryCall(call, HealthChecks.ALL_SERVICES, new StreamObserver<>() {
         @Override
         public void onNext(HealthCheckResponse r) {
@@ -186,13 +186,6 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
       inFlight = null;
       timer = sync.schedule(() -> poll(gen), config.interval().toNanos(), TimeUnit.NANOSECONDS,
           getScheduledExecutorService());
-    }
-  }
-
-  /** The poll in flight, cancelled when the connection leaves READY or the subchannel shuts down. */
-  private record ClientCallHandle(io.grpc.ClientCall<?, ?> call) {
-    void cancel() {
-      call.cancel("sfdb: health poll no longer needed", null);
     }
   }
 }
