@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.DatabaseChannelConfigBuilder;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
 import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
@@ -63,7 +64,7 @@ final class BenchTier implements AutoCloseable {
     return local == null ? null : local.instance(i);
   }
 
-  DatabaseChannelConfig.Builder config() {
+  DatabaseChannelConfigBuilder config() {
     return local != null ? local.channelConfigBuilder()
         : DatabaseChannelConfig.builder().hosts(hosts).transport(Transport.NETTY);
   }

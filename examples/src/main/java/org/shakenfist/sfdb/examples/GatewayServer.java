@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
+import org.shakenfist.sfdb.testkit.DatabaseTierBuilder;
 import org.shakenfist.sfdb.testkit.FakeDatabaseInstance;
 
 /**
@@ -62,7 +63,7 @@ public final class GatewayServer {
         }
       }
     }
-    DatabaseTier.Builder builder = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
+    DatabaseTierBuilder builder = DatabaseTier.builder().instances(1).transport(Transport.NETTY).bindAddress(bind)
         .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway");
     if (tlsCert != null || tlsKey != null) {
       if (tlsCert == null || tlsKey == null) {

@@ -41,7 +41,7 @@ class ConfigTableTest {
   @Test
   void everyVariableIsReadAndEverySettingHasABuilderAccessor() {
     for (Setting<?> s : Setting.all()) {
-      boolean setter = java.util.Arrays.stream(DatabaseChannelConfig.Builder.class.getMethods())
+      boolean setter = java.util.Arrays.stream(DatabaseChannelConfigBuilder.class.getMethods())
           .anyMatch(m -> m.getName().equals(s.name));
       boolean getter = java.util.Arrays.stream(DatabaseChannelConfig.class.getMethods())
           .anyMatch(m -> m.getName().equals(s.name) && m.getParameterCount() == 0);
@@ -51,7 +51,7 @@ class ConfigTableTest {
 
   @Test
   void aDerivedConfigKeepsThePortAndTheFirstIsNeverChanged() {
-    DatabaseChannelConfig.Builder b = DatabaseChannelConfig.builder().port(2000).hosts("a");
+    DatabaseChannelConfigBuilder b = DatabaseChannelConfig.builder().port(2000).hosts("a");
     DatabaseChannelConfig first = b.build();
     assertEquals(List.of(GatewayHost.of("b", 2000)), first.toBuilder().hosts("b").build().hosts(),
         "the port is a setting of the config, not only of the builder");

@@ -70,7 +70,7 @@ final class TestTier implements AutoCloseable {
     return instances.stream().map(Instance::endpoint).collect(Collectors.joining(","));
   }
 
-  DatabaseChannelConfig.Builder config() {
+  DatabaseChannelConfigBuilder config() {
     return DatabaseChannelConfig.builder()
         .hosts(hosts())
         .transport(netty ? Transport.NETTY : Transport.IN_PROCESS);

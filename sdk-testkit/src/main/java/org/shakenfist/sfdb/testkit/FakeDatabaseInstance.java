@@ -1,27 +1,18 @@
 package org.shakenfist.sfdb.testkit;
 
 import io.grpc.InsecureServerCredentials;
-import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.shakenfist.sfdb.client.GatewayHost;
@@ -45,9 +36,10 @@ import org.shakenfist.sfdb.testkit.internal.PrometheusText;
  * i.drain(Duration.ofSeconds(10)); // NOT_SERVING, then graceful stop like the real daemon
  * }</pre>
  *
- * <p>A facade over its parts: the server and its lifecycle (here), {@link InstanceMetrics} (counters and the
- * {@code /metrics} endpoint), {@link CallRecorder}, {@link InstanceFaults} (and the interceptors that apply
- * them) and {@link FallbackMethods} (every method the fake does not implement, from {@link Responses}).
+ * <p>A facade over its parts: {@link InstanceServer} (the grpc server and how it ends: crash, stop, drain),
+ * {@link InstanceMetrics} (counters and the {@code /metrics} endpoint), {@link CallRecorder},
+ * {@link InstanceFaults} (and the interceptors that apply them) and {@link FallbackMethods} (every method the
+ * fake does not implement, from {@link Responses}); health status is kept here.
  * Thread-safe. Usually created by {@link DatabaseTier}.
  */
 public final class FakeDatabaseInstance implements AutoCloseable {
@@ -62,17 +54,13 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   private final Transport transport;
   private final String bindHost;
   private final boolean metricsHttp;
-  private final ServerCredentials credentials;
+  private final InstanceServer server;
   private final Object changes;
   private final InstanceMetrics metrics = new InstanceMetrics();
   private final CallRecorder recorder;
   private final InstanceFaults faults;
   private final FallbackMethods fallback;
-  private volatile int port;
   private volatile int metricsPort;
-  private volatile Server server;
-  private volatile EventLoopGroup bossGroup;
-  private volatile EventLoopGroup workerGroup;
   private volatile HealthStatusManager health;
   private volatile boolean serving;
 
@@ -95,10 +83,10 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     this.changes = Objects.requireNonNull(changes);
     this.transport = spec.transport();
     this.bindHost = spec.bindHost();
-    this.port = spec.port();
     this.metricsPort = spec.metricsPort();
     this.metricsHttp = spec.metricsHttp();
-    this.credentials = spec.credentials() == null ? InsecureServerCredentials.create() : spec.credentials();
+    this.server = new InstanceServer(name, transport, bindHost, spec.port(),
+        spec.credentials() == null ? InsecureServerCredentials.create() : spec.credentials());
     this.recorder = new CallRecorder(name, spec.recordLimit(), this::changed);
     this.faults = new InstanceFaults(name, metrics, recorder);
     this.fallback = new FallbackMethods(Objects.requireNonNull(responses), faults.databaseCalls());
@@ -113,40 +101,16 @@ public final class FakeDatabaseInstance implements AutoCloseable {
 
   /** Starts serving; the first start picks free ports when 0 was asked, later starts reuse them. */
   synchronized FakeDatabaseInstance start() throws IOException {
-    if (server != null) {
+    if (server.isStarted()) {
       throw new IllegalStateException(name + " is already running");
     }
     metrics.reset();
     health = new HealthStatusManager();
     serving = true;
     clearFaults();
-    var service = ServerInterceptors.intercept(new DatabaseServiceImpl(store), faults.databaseCalls());
-    var healthService = ServerInterceptors.intercept(health.getHealthService(), faults.healthCalls());
-    Server s;
-    if (transport == Transport.IN_PROCESS) {
-      s = InProcessServerBuilder.forName(name).addService(service).addService(healthService)
-          .fallbackHandlerRegistry(fallback).build();
-    } else {
-      // Own event loops per instance, so kill() can drop its sockets like a crashed process would.
-      bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-      workerGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-      s = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port), credentials)
-          .channelType(NioServerSocketChannel.class)
-          .bossEventLoopGroup(bossGroup)
-          .workerEventLoopGroup(workerGroup)
-          // The SDK pings every 10 s, also without calls: permit it (grpc's server default is 5 min).
-          .permitKeepAliveTime(5, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true)
-          .addService(service)
-          .addService(healthService)
-          .fallbackHandlerRegistry(fallback)
-          .build();
-    }
-    s.start();
-    if (transport == Transport.NETTY) {
-      port = ((InetSocketAddress) s.getListenSockets().get(0)).getPort();
-    }
-    server = s;
+    server.start(List.of(
+        ServerInterceptors.intercept(new DatabaseServiceImpl(store), faults.databaseCalls()),
+        ServerInterceptors.intercept(health.getHealthService(), faults.healthCalls())), fallback);
     if (metricsHttp) {
       metricsPort = metrics.startHttp(transport == Transport.IN_PROCESS ? "127.0.0.1" : bindHost, metricsPort);
     }
@@ -174,11 +138,11 @@ public final class FakeDatabaseInstance implements AutoCloseable {
       return GatewayHost.of(name, 13005);
     }
     String host = "0.0.0.0".equals(bindHost) || "::".equals(bindHost) ? "127.0.0.1" : bindHost;
-    return GatewayHost.of(host, port);
+    return GatewayHost.of(host, server.port());
   }
 
   public int port() {
-    return port;
+    return server.port();
   }
 
   public int metricsPort() {
@@ -195,8 +159,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   }
 
   public boolean isRunning() {
-    Server s = server;
-    return s != null && !s.isShutdown();
+    return server.isRunning();
   }
 
   /** Running and reporting SERVING. */
@@ -216,67 +179,27 @@ public final class FakeDatabaseInstance implements AutoCloseable {
 
   /**
    * Abrupt crash: the listening socket closes and every connection is dropped under the server, so calls in
-   * flight fail as after SIGKILL; /metrics stops answering. (Network instances: grpc's shutdown closes the
-   * listener first, so a reconnecting client is refused rather than accepted by a dead process; the
-   * connections are then cut by stopping the instance's I/O threads, not closed with HTTP/2 goodbyes.)
+   * flight fail as after SIGKILL (a reconnecting client is refused, not accepted by a dead process; see
+   * {@link InstanceServer#kill()}); /metrics stops answering.
    */
   public synchronized void kill() {
-    Server s = server;
-    if (s == null) {
-      return;
+    if (server.isStarted()) {
+      server.kill();
+      stopped();
     }
-    if (workerGroup != null) {
-      s.shutdown();
-      // Stop accepting first, at once (grpc closes the listener asynchronously); then drop every connection,
-      // in-flight calls included, as a crash does. See stopWorkerLoop() for its quiet period.
-      bossGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-      stopWorkerLoop(workerGroup);
-      s.shutdownNow();
-      awaitQuietly(s, Duration.ofSeconds(1)); // its I/O threads are gone: grpc may never report terminated
-      releaseEventLoops();
-    } else {
-      s.shutdownNow();
-      awaitQuietly(s, Duration.ofSeconds(5));
-    }
-    metrics.stopHttp();
-    server = null;
-    changed();
   }
 
   /** Stops cleanly (not a crash): for {@link #close()}. */
   private synchronized void stop() {
-    Server s = server;
-    if (s == null) {
-      return;
+    if (server.isStarted()) {
+      server.stop();
+      stopped();
     }
-    s.shutdownNow();
-    awaitQuietly(s, Duration.ofSeconds(5));
+  }
+
+  private void stopped() {
     metrics.stopHttp();
-    releaseEventLoops();
-    server = null;
     changed();
-  }
-
-  /**
-   * Stops the worker loop and waits (up to 10 s). It closes every connection on its first pass, like a
-   * crash; the quiet period only keeps it going round after that. Not {@code shutdownGracefully(0, 0)}: a
-   * shutting-down Netty loop closes its channels, then runs the tasks still queued and, with no quiet period,
-   * exits. A connection the boss accepted just before has its registration among those tasks: registered after
-   * the close, its socket is never closed (a CLOSE_WAIT socket per occurrence, found by the chaos soak).
-   */
-  private static void stopWorkerLoop(EventLoopGroup group) {
-    group.shutdownGracefully(50, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
-  }
-
-  private void releaseEventLoops() {
-    if (bossGroup != null) {
-      bossGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-    }
-    if (workerGroup != null) {
-      stopWorkerLoop(workerGroup);
-    }
-    bossGroup = null;
-    workerGroup = null;
   }
 
   /**
@@ -284,20 +207,11 @@ public final class FakeDatabaseInstance implements AutoCloseable {
    * refused and in-flight calls get up to {@code grace} to finish; blocks until stopped.
    */
   public synchronized void drain(Duration grace) {
-    Server s = server;
-    if (s == null) {
-      return;
+    if (server.isStarted()) {
+      setServing(false);
+      server.drain(grace);
+      stopped();
     }
-    setServing(false);
-    s.shutdown();
-    if (!awaitQuietly(s, grace)) {
-      s.shutdownNow();
-      awaitQuietly(s, Duration.ofSeconds(5));
-    }
-    metrics.stopHttp();
-    releaseEventLoops();
-    server = null;
-    changed();
   }
 
   /** Starts again on the same address with fresh counters and no faults (stops first if running). */
@@ -402,14 +316,5 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   @Override
   public String toString() {
     return name + "(" + endpoint() + (isRunning() ? serving ? ", SERVING" : ", NOT_SERVING" : ", stopped") + ")";
-  }
-
-  private static boolean awaitQuietly(Server s, Duration d) {
-    try {
-      return s.awaitTermination(d.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

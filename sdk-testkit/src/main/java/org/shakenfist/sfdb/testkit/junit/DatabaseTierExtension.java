@@ -2,6 +2,7 @@ package org.shakenfist.sfdb.testkit.junit;
 
 import java.util.Objects;
 import org.shakenfist.sfdb.testkit.DatabaseTier;
+import org.shakenfist.sfdb.testkit.DatabaseTierBuilder;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -30,11 +31,11 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class DatabaseTierExtension
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
-  private final DatabaseTier.Builder builder;
+  private final DatabaseTierBuilder builder;
   private DatabaseTier tier;
   private boolean perClass;
 
-  private DatabaseTierExtension(DatabaseTier.Builder builder) {
+  private DatabaseTierExtension(DatabaseTierBuilder builder) {
     this.builder = builder;
   }
 
@@ -44,7 +45,7 @@ public final class DatabaseTierExtension
   }
 
   /** A tier from a configured builder (e.g. Netty on loopback). */
-  public static DatabaseTierExtension of(DatabaseTier.Builder builder) {
+  public static DatabaseTierExtension of(DatabaseTierBuilder builder) {
     return new DatabaseTierExtension(Objects.requireNonNull(builder));
   }
 

@@ -3,7 +3,6 @@ package org.shakenfist.sfdb.testkit.python;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
@@ -15,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,14 +53,10 @@ import org.shakenfist.sfdb.testkit.internal.PrometheusText;
  * }</pre>
  */
 public final class PythonGateway implements AutoCloseable {
-  private static final String RESOURCE = "org/shakenfist/sfdb/testkit/python/sf_database_standin.py";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-  private static final Object GENERATE_LOCK = new Object();
   private static final ExecutorService READERS = Executors.newCachedThreadPool(
       new ThreadFactoryBuilder().setNameFormat("python-gateway-stdout-%d").setDaemon(true).build());
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private static volatile Path generated;
-  private static volatile String probeResult;
 
   private final Options options;
   private volatile Process process;
@@ -81,16 +75,7 @@ public final class PythonGateway implements AutoCloseable {
    * for a test's assumption message.
    */
   public static Optional<String> unavailableReason() {
-    String r = probeResult;
-    if (r == null) {
-      synchronized (GENERATE_LOCK) {
-        if (probeResult == null) {
-          probeResult = probe();
-        }
-        r = probeResult;
-      }
-    }
-    return r.isEmpty() ? Optional.empty() : Optional.of(r);
+    return StandInFiles.unavailableReason();
   }
 
   /** Starts a stand-in on 127.0.0.1 with free ports and the real server's settings. */
@@ -105,80 +90,14 @@ public final class PythonGateway implements AutoCloseable {
     return g;
   }
 
-  /** The interpreter used: {@code SFDB_PYTHON}, else {@code /usr/bin/python3}, else {@code python3}. */
-  static String python() {
-    String configured = System.getenv("SFDB_PYTHON");
-    if (configured != null && !configured.isBlank()) {
-      return configured;
-    }
-    return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-  }
-
-  private static String probe() {
-    try {
-      Process p = new ProcessBuilder(python(), "-c", "import grpc, grpc_tools.protoc, prometheus_client")
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        return "the Python gateway stand-in needs python3-grpcio, python3-grpc-tools and "
-            + "python3-prometheus-client (" + python() + ": " + lastLine(out) + ")";
-      }
-      return "";
-    } catch (IOException e) {
-      return "no Python interpreter for the gateway stand-in (" + python() + ": " + e.getMessage() + ")";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted while probing " + python();
-    }
-  }
-
-  /** Generates the Python stubs once per JVM; returns the directory holding them and the script. */
-  private static Path generatedDir() throws IOException, InterruptedException {
-    Path dir = generated;
-    if (dir != null) {
-      return dir;
-    }
-    synchronized (GENERATE_LOCK) {
-      if (generated != null) {
-        return generated;
-      }
-      Path d = Files.createTempDirectory("sfdb-python-gateway");
-      copyResource("shakenfist/protos/database.proto", d.resolve("proto/shakenfist/protos/database.proto"));
-      copyResource("shakenfist/protos/shakenfist_enums.proto", d.resolve("proto/shakenfist/protos/shakenfist_enums.proto"));
-      // generated under another file path: a "grpc/" package would clash with grpcio's own module
-      copyResource("grpc/health/v1/health.proto", d.resolve("proto/standin_health/health.proto"));
-      copyResource(RESOURCE, d.resolve("sf_database_standin.py"));
-      Process p = new ProcessBuilder(python(), "-m", "grpc_tools.protoc", "-I" + d.resolve("proto"),
-          "--python_out=" + d, "--grpc_python_out=" + d, "shakenfist/protos/database.proto",
-          "shakenfist/protos/shakenfist_enums.proto", "standin_health/health.proto")
-          .directory(d.resolve("proto").toFile()).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("grpc_tools.protoc failed for the Python gateway stand-in: " + out);
-      }
-      generated = d;
-      return d;
-    }
-  }
-
-  private static void copyResource(String name, Path to) throws IOException {
-    Files.createDirectories(to.getParent());
-    try (InputStream in = PythonGateway.class.getClassLoader().getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("resource " + name + " is not on the classpath");
-      }
-      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
   private synchronized void launch(int wantPort, int wantMetricsPort) {
     unavailableReason().ifPresent(r -> {
       throw new IllegalStateException(r);
     });
     try {
-      Path dir = generatedDir();
+      Path dir = StandInFiles.generatedDir();
       log = Files.createTempFile(dir, "standin-", ".log");
-      List<String> cmd = new ArrayList<>(List.of(python(), dir.resolve("sf_database_standin.py").toString(),
+      List<String> cmd = new ArrayList<>(List.of(StandInFiles.python(), dir.resolve(StandInFiles.SCRIPT).toString(),
           "--gen-dir", dir.toString(), "--bind", options.bind, "--port", String.valueOf(wantPort),
           "--metrics-port", String.valueOf(wantMetricsPort),
           "--grace", String.valueOf(options.grace.toMillis() / 1000.0),
@@ -350,11 +269,6 @@ public final class PythonGateway implements AutoCloseable {
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
     }
-  }
-
-  private static String lastLine(String s) {
-    int nl = s.lastIndexOf('\n');
-    return nl < 0 ? s : s.substring(nl + 1);
   }
 
   /**
