@@ -1,7 +1,11 @@
 package org.shakenfist.sfdb.examples;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseConfigException;
 import org.shakenfist.sfdb.testkit.sim.Scenarios;
 import org.shakenfist.sfdb.testkit.sim.SimResult;
@@ -9,10 +13,14 @@ import org.shakenfist.sfdb.testkit.sim.SimResult;
 /**
  * Runs one of the testkit's balancer simulations (the SDK's own policies in virtual time):
  * {@code java -cp examples/target/sfdb-examples.jar org.shakenfist.sfdb.examples.Simulate --scenario slow-middle
- * --policy least_request --instances 4 --seed 7 [--json]}. Exit 0, or 2 with one line naming a bad argument.
+ * --policy peak_ewma --instances 4 --seed 7 [--callers C] [--retries] [--json] [--svg FILE]}. {@code --callers}: a
+ * closed loop of C callers instead of the scenario's open loop; {@code --retries}: the channel retries every call
+ * as {@code SHAKENFIST_RETRY_METHODS=shakenfist.protos.DatabaseService} would (with the default attempts, backoff
+ * and budget); {@code --svg}: also writes the share timeline. Exit 0, or 2 with one line naming a bad argument.
  */
 public final class Simulate {
-  private static final String USAGE = "usage: Simulate --scenario NAME --policy POLICY --instances N --seed S [--json]"
+  private static final String USAGE = "usage: Simulate --scenario NAME --policy POLICY --instances N --seed S"
+      + " [--callers C] [--retries] [--json] [--svg FILE]"
       + " (scenarios: " + String.join(", ", Scenarios.NAMES) + ")";
 
   private Simulate() {}
@@ -23,13 +31,17 @@ public final class Simulate {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
-    Map<String, String> opts = new java.util.LinkedHashMap<>(Map.of("--scenario", "steady", "--policy", "round_robin",
-        "--instances", "3", "--seed", "1"));
+    Map<String, String> opts = new java.util.LinkedHashMap<>(Map.of("--scenario", "steady", "--policy",
+        DatabaseChannelConfig.builder().hosts("sim").build().loadBalancingPolicy(), "--instances", "3", "--seed", "1",
+        "--callers", "0", "--svg", ""));
     boolean json = false;
+    boolean retries = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--json")) {
         json = true;
+      } else if (a.equals("--retries")) {
+        retries = true;
       } else if (opts.containsKey(a) && i + 1 < args.length) {
         opts.put(a, args[++i]);
       } else {
@@ -51,15 +63,44 @@ public final class Simulate {
       err.println("simulate: --seed \"" + opts.get("--seed") + "\" is not a whole number");
       return 2;
     }
+    int callers;
+    try {
+      callers = Integer.parseInt(opts.get("--callers"));
+    } catch (NumberFormatException e) {
+      err.println("simulate: --callers \"" + opts.get("--callers") + "\" is not a whole number");
+      return 2;
+    }
+    if (callers < 0) {
+      err.println("simulate: --callers " + callers + " is negative");
+      return 2;
+    }
+    boolean retried = retries;
     SimResult r;
     try {
-      r = Scenarios.build(opts.get("--scenario"), opts.get("--policy"), instances, seed).run();
+      r = Scenarios.build(opts.get("--scenario"), instances, seed, b -> {
+        var channel = DatabaseChannelConfig.builder().hosts("sim").loadBalancingPolicy(opts.get("--policy"));
+        if (retried) {
+          channel.retryMethods("shakenfist.protos.DatabaseService");
+        }
+        b.channel(channel.build());
+        if (callers > 0) {
+          b.closedLoop(callers);
+        }
+      }).run();
     } catch (DatabaseConfigException e) {
       err.println("simulate: --policy: " + e.getMessage());
       return 2;
     } catch (IllegalArgumentException e) {
       err.println("simulate: " + e.getMessage());
       return 2;
+    }
+    if (!opts.get("--svg").isEmpty()) {
+      try {
+        Files.writeString(Path.of(opts.get("--svg")), r.svg());
+      } catch (IOException e) {
+        err.println("simulate: --svg " + opts.get("--svg") + ": cannot write (" + e.getMessage() + ")");
+        return 2;
+      }
     }
     out.print(json ? r.json() + "\n" : r.table());
     return 0;

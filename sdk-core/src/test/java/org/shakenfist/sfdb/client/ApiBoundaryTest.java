@@ -3,6 +3,7 @@ package org.shakenfist.sfdb.client;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.module.ModuleDescriptor;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Executable;
 import java.lang.reflect.Field;
@@ -13,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -23,9 +26,10 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The module's API is {@code org.shakenfist.sfdb.client}: nothing public there names an internal type, and the
- * public types of the internal packages are exactly the ones listed (grpc's providers, and what another step's
- * package of the SDK calls; a new one is a decision, made here).
+ * The module's API is {@code org.shakenfist.sfdb.client}, the only package {@code module-info} exports (the
+ * balancing step is exported to the testkit's simulator alone): nothing public in the API names an internal type,
+ * and the public types of the internal packages are exactly the ones listed (grpc's providers, and what another
+ * step's package of the SDK calls; a new one is a decision, made here).
  */
 class ApiBoundaryTest {
   private static final String API = "org.shakenfist.sfdb.client.";
@@ -37,7 +41,7 @@ class ApiBoundaryTest {
     try (Stream<Path> files = Files.walk(root)) {
       for (Path p : files.filter(f -> f.toString().endsWith(".class")).toList()) {
         String name = root.relativize(p).toString().replace('/', '.').replaceAll("\\.class$", "");
-        if (!name.contains("package-info")) {
+        if (!name.contains("package-info") && !name.equals("module-info")) {
           out.add(Class.forName(name, false, ApiBoundaryTest.class.getClassLoader()));
         }
       }
@@ -126,6 +130,29 @@ class ApiBoundaryTest {
       }
     }
     assertEquals(List.of(), needlesslyPublic, "public, but used only inside its own package: make it package-private");
+  }
+
+  /** The module descriptor, read from the class file (whether the tests run on the module path or not). */
+  @Test
+  void theModuleExportsOnlyTheApiAndOpensTheBalancingStepToTheSimulatorAlone() throws Exception {
+    Path root = Path.of(DatabaseChannel.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    ModuleDescriptor module;
+    try (var in = Files.newInputStream(root.resolve("module-info.class"))) {
+      module = ModuleDescriptor.read(in);
+    }
+    assertEquals("org.shakenfist.sfdb.client", module.name());
+    assertEquals(Set.of("org.shakenfist.sfdb.client", "org.shakenfist.sfdb.client.internal.balance -> "
+        + "[org.shakenfist.sfdb.testkit]"), module.exports().stream()
+            .map(e -> e.source() + (e.isQualified() ? " -> " + e.targets() : "")).collect(Collectors.toSet()));
+    assertEquals(Set.of(), module.opens());
+    assertEquals(Set.of("io.grpc.LoadBalancerProvider", "io.grpc.NameResolverProvider"),
+        module.provides().stream().map(ModuleDescriptor.Provides::service).collect(Collectors.toSet()));
+    // what the module provides is what META-INF/services lists for classpath users: the same providers
+    for (ModuleDescriptor.Provides p : module.provides()) {
+      List<String> listed = Files.readAllLines(root.resolve("META-INF/services/" + p.service())).stream()
+          .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+      assertEquals(new TreeSet<>(p.providers()), new TreeSet<>(listed), p.service());
+    }
   }
 
   @Test

@@ -1,5 +1,7 @@
 package org.shakenfist.sfdb.testkit.sim;
 
+import io.grpc.Status;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,26 +9,48 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a {@link Simulation} measured: calls and failures, latency percentiles from each call's intended start
- * (exact, from every call's latency), each instance's share over the run and per second of virtual time.
+ * What a {@link Simulation} measured: calls and failures, latency percentiles (exact, from every call's latency),
+ * attempts per call, each instance's share of the attempts over the run and per second of virtual time (by the
+ * time the attempt was sent), and for each declared fault how long the instance took to fall to 5 % of the
+ * calls and to come back.
  *
- * @param scenario what was simulated (scenario, policy, instances, seed, rate, duration)
+ * @param scenario what was simulated (scenario, policy, instances, seed, load, duration)
  * @param calls calls that ended within the run
- * @param failed of which failed
+ * @param failed of which failed (after their retries)
+ * @param silent of which were answered OK but empty by an instance with {@link SimInstance#silentFailures}
  * @param latencyMicros p50, p90, p99, p999 and max, in microseconds
- * @param perInstance calls each instance served, in instance order
- * @param perSecond calls each instance served in each second of the run (rows: seconds; columns: instances)
+ * @param attemptsPerCall mean attempts per ended call (1: no retries)
+ * @param maxAttempts most attempts one call took
+ * @param perInstance attempts sent to each instance, in instance order
+ * @param perSecond attempts sent to each instance in each second of the run (rows: seconds; columns: instances)
+ * @param faults the declared faults ({@link Simulation#fault}) and how the policy answered them
  */
-public record SimResult(String scenario, long calls, long failed, Map<String, Long> latencyMicros,
-    Map<String, Long> perInstance, long[][] perSecond) {
+public record SimResult(String scenario, long calls, long failed, long silent, Map<String, Long> latencyMicros,
+    double attemptsPerCall, int maxAttempts, Map<String, Long> perInstance, long[][] perSecond,
+    List<FaultOutcome> faults) {
 
-  /** Share of the calls {@code instance} served over the whole run. */
+  /** The status an instance answers a silently failed call with: OK (so the client counts a success). */
+  static final Status SILENT = Status.OK.withDescription("OK but empty: the database failed");
+
+  /** The share under which an instance counts as out of the rotation. */
+  public static final double LOW_SHARE = 0.05;
+
+  /**
+   * One fault and the policy's answer, in seconds of virtual time; {@code toLowSeconds}: from the fault's start
+   * to the first moment the instance's share of the last second's attempts is at most {@link #LOW_SHARE}
+   * (null: never during the fault); {@code backSeconds}: from the fault's end to the first moment that share is
+   * back at 80 % of an even share (null: never within the run).
+   */
+  public record FaultOutcome(String instance, double fromSeconds, double toSeconds, Double toLowSeconds,
+      Double backSeconds) {}
+
+  /** Share of the attempts {@code instance} got over the whole run. */
   public double share(String instance) {
     long total = perInstance.values().stream().mapToLong(Long::longValue).sum();
     return total == 0 ? 0 : perInstance.getOrDefault(instance, 0L) / (double) total;
   }
 
-  /** Share of the calls {@code instance} served during second {@code s} of the run. */
+  /** Share of the attempts {@code instance} got during second {@code s} of the run. */
   public double shareInSecond(String instance, int s) {
     int column = List.copyOf(perInstance.keySet()).indexOf(instance);
     long total = Arrays.stream(perSecond[s]).sum();
@@ -36,12 +60,17 @@ public record SimResult(String scenario, long calls, long failed, Map<String, Lo
   /** One JSON object (keys in a fixed order, so equal runs print equal bytes). */
   public String json() {
     StringBuilder b = new StringBuilder("{\"scenario\":\"").append(scenario).append("\",\"calls\":").append(calls)
-        .append(",\"failed\":").append(failed).append(",\"latency_us\":{");
+        .append(",\"failed\":").append(failed).append(",\"silent\":").append(silent).append(",\"latency_us\":{");
     b.append(String.join(",", latencyMicros.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
         .toList()));
-    b.append("},\"instances\":[");
+    b.append(String.format(Locale.ROOT, "},\"attempts_per_call\":%.4f,\"max_attempts\":%d,\"instances\":[",
+        attemptsPerCall, maxAttempts));
     b.append(String.join(",", perInstance.entrySet().stream().map(e -> String.format(Locale.ROOT,
         "{\"name\":\"%s\",\"share\":%.4f,\"calls\":%d}", e.getKey(), share(e.getKey()), e.getValue())).toList()));
+    b.append("],\"faults\":[");
+    b.append(String.join(",", faults.stream().map(f -> String.format(Locale.ROOT,
+        "{\"instance\":\"%s\",\"from_s\":%.1f,\"to_s\":%.1f,\"to_low_s\":%s,\"back_s\":%s}", f.instance(),
+        f.fromSeconds(), f.toSeconds(), seconds(f.toLowSeconds()), seconds(f.backSeconds()))).toList()));
     b.append("],\"share_per_second\":[");
     for (int s = 0; s < perSecond.length; s++) {
       b.append(s == 0 ? "[" : ",[");
@@ -54,46 +83,78 @@ public record SimResult(String scenario, long calls, long failed, Map<String, Lo
     return b.append("]}").toString();
   }
 
+  private static String seconds(Double s) {
+    return s == null ? "null" : String.format(Locale.ROOT, "%.1f", s);
+  }
+
   /** A short table for people. */
   public String table() {
     StringBuilder b = new StringBuilder(scenario).append('\n');
-    b.append(String.format(Locale.ROOT, "calls %d, failed %d; latency us p50 %d p90 %d p99 %d p99.9 %d max %d%n",
-        calls, failed, latencyMicros.get("p50"), latencyMicros.get("p90"), latencyMicros.get("p99"),
-        latencyMicros.get("p999"), latencyMicros.get("max")));
+    b.append(String.format(Locale.ROOT, "calls %d, failed %d, silent %d, attempts/call %.3f (max %d)%n", calls,
+        failed, silent, attemptsPerCall, maxAttempts));
+    b.append(String.format(Locale.ROOT, "latency us p50 %d p90 %d p99 %d p99.9 %d max %d%n",
+        latencyMicros.get("p50"), latencyMicros.get("p90"), latencyMicros.get("p99"), latencyMicros.get("p999"),
+        latencyMicros.get("max")));
     perInstance.forEach((name, n) -> b.append(String.format(Locale.ROOT, "%-8s %9d calls %6.2f%%%n", name, n,
         100 * share(name))));
+    for (FaultOutcome f : faults) {
+      b.append(String.format(Locale.ROOT, "fault %s %.0f-%.0f s: share <= 5 %% %s, back %s%n", f.instance(),
+          f.fromSeconds(), f.toSeconds(), f.toLowSeconds() == null ? "never" : "after " + seconds(f.toLowSeconds()) + " s",
+          f.backSeconds() == null ? "never" : "after " + seconds(f.backSeconds()) + " s"));
+    }
     return b.toString();
+  }
+
+  /** An SVG timeline of each instance's share per second, the even share dashed, the faults shaded. */
+  public String svg() {
+    return SimTimeline.svg(this);
   }
 
   /** Collects a run's outcomes. */
   static final class Recorder {
+    private static final long TENTH = 100_000_000L;
     private final List<String> names;
     private final long[] perInstance;
     private final long[][] perSecond;
+    private final long[][] perTenth;
+    private final List<long[]> faults = new ArrayList<>();
     private long[] latencies = new long[1 << 16];
     private long calls;
     private long failed;
+    private long silent;
+    private long attempts;
+    private int maxAttempts;
 
     Recorder(List<String> names, long durationNanos) {
       this.names = names;
       this.perInstance = new long[names.size()];
       this.perSecond = new long[(int) Math.max(1, (durationNanos + 999_999_999) / 1_000_000_000)][names.size()];
+      this.perTenth = new long[(int) Math.max(1, (durationNanos + TENTH - 1) / TENTH)][names.size()];
     }
 
-    void done(String instance, long intendedNanos, long endNanos, boolean ok) {
+    void fault(int instance, long fromNanos, long toNanos) {
+      faults.add(new long[] {instance, fromNanos, toNanos});
+    }
+
+    /** An attempt was sent to instance {@code i}. */
+    void sent(int i, long nanos) {
+      perInstance[i]++;
+      perSecond[(int) Math.min(perSecond.length - 1, nanos / 1_000_000_000)][i]++;
+      perTenth[(int) Math.min(perTenth.length - 1, nanos / TENTH)][i]++;
+    }
+
+    void done(long startNanos, long endNanos, Status status, int callAttempts) {
       if (calls == latencies.length) {
         latencies = Arrays.copyOf(latencies, latencies.length * 2);
       }
-      latencies[(int) calls++] = endNanos - intendedNanos;
-      if (!ok) {
+      latencies[(int) calls++] = endNanos - startNanos;
+      if (!status.isOk()) {
         failed++;
+      } else if (status == SILENT) {
+        silent++;
       }
-      if (instance != null) {
-        int i = names.indexOf(instance);
-        perInstance[i]++;
-        int second = (int) Math.min(perSecond.length - 1, endNanos / 1_000_000_000);
-        perSecond[second][i]++;
-      }
+      attempts += callAttempts;
+      maxAttempts = Math.max(maxAttempts, callAttempts);
     }
 
     SimResult result(String scenario) {
@@ -109,7 +170,40 @@ public record SimResult(String scenario, long calls, long failed, Map<String, Lo
       for (int i = 0; i < names.size(); i++) {
         per.put(names.get(i), perInstance[i]);
       }
-      return new SimResult(scenario, calls, failed, lat, per, perSecond);
+      List<FaultOutcome> outcomes = faults.stream().map(f -> outcome((int) f[0], f[1], f[2])).toList();
+      return new SimResult(scenario, calls, failed, silent, lat, calls == 0 ? 0 : attempts / (double) calls,
+          maxAttempts, per, perSecond, outcomes);
+    }
+
+    private FaultOutcome outcome(int instance, long from, long to) {
+      int first = (int) (from / TENTH);
+      int last = (int) Math.min(perTenth.length, (to + TENTH - 1) / TENTH);
+      Double low = null;
+      for (int b = first; b < last && low == null; b++) {
+        double share = lastSecondShare(instance, b);
+        if (share >= 0 && share <= LOW_SHARE) {
+          low = ((b + 1) * TENTH - from) / 1e9;
+        }
+      }
+      Double back = null;
+      double even = 0.8 / names.size();
+      for (int b = last; b < perTenth.length && back == null; b++) {
+        if (lastSecondShare(instance, b) >= even) {
+          back = ((b + 1) * TENTH - to) / 1e9;
+        }
+      }
+      return new FaultOutcome(names.get(instance), from / 1e9, to / 1e9, low, back);
+    }
+
+    /** The instance's share of the attempts sent in the second up to the end of tenth {@code b} (-1: none). */
+    private double lastSecondShare(int instance, int b) {
+      long mine = 0;
+      long all = 0;
+      for (int t = Math.max(0, b - 9); t <= b; t++) {
+        mine += perTenth[t][instance];
+        all += Arrays.stream(perTenth[t]).sum();
+      }
+      return all == 0 ? -1 : mine / (double) all;
     }
 
     /** The nearest-rank percentile, in microseconds. */

@@ -36,20 +36,126 @@ class SimulationTest {
   }
 
   @Test
-  void aNotServingInstanceGetsNoCallWithinThePollBoundAndComesBack() {
+  void aNotServingInstanceGetsNoCallWithinItsHealthLoopAndThePollBoundAndComesBack() {
     SimResult r = Scenarios.build("not-serving", "round_robin", 3, 5).run();
-    // NOT_SERVING from 20 s: the next poll (2 s interval + 1 s timeout) takes it out; seconds 23-39 see nothing
-    for (int s = 23; s < 40; s++) {
+    // MariaDB gone at 20 s: the instance's 10 s loop turns it NOT_SERVING, the next poll (2 s interval + 1 s
+    // timeout) takes it out: from 33 s on it gets nothing
+    for (int s = 33; s < 40; s++) {
       assertEquals(0.0, r.shareInSecond("sim-1", s), "second " + s + ": " + r.json());
     }
-    assertTrue(r.shareInSecond("sim-1", 50) > 0.3, "back after SERVING again: " + r.json());
+    SimResult.FaultOutcome f = r.faults().get(0);
+    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 13.1, r.table());
+    assertTrue(f.backSeconds() != null && f.backSeconds() <= 13.1, r.table());
     assertEquals(0, r.failed(), "nothing fails: it leaves the rotation before it goes away");
+    // until then its reads are answered OK but empty: what passive signals cannot see, and health polling can
+    assertTrue(r.silent() > 0 && r.silent() <= 13 * 100, r.table());
+  }
+
+  @Test
+  void aDrainedInstanceLeavesTheRotationBeforeItStopsSoARollingRestartFailsNoCall() {
+    SimResult r = Scenarios.build("drain-restart", "round_robin", 3, 2).run();
+    assertEquals(0, r.failed(), r.table());
+    for (SimResult.FaultOutcome f : r.faults()) {
+      assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 3.1, "out within the poll bound: " + r.table());
+      assertTrue(f.backSeconds() != null, "back after its restart: " + r.table());
+    }
+  }
+
+  @Test
+  void aStalledPoolIsTakenOutByItsUnansweredPollsAndItsCallsWaitTheStallOut() {
+    SimResult r = Scenarios.build("pool-stall", "round_robin", 3, 4).run();
+    // health checks wait in the stalled pool too: 3 unanswered polls (1 s timeout, 2 s apart) take it out
+    SimResult.FaultOutcome f = r.faults().get(0);
+    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 9.1, r.table());
+    // the calls sent to it before that wait for the pool (no deadline is simulated): seconds, not milliseconds
+    assertTrue(r.latencyMicros().get("max") > 5_000_000, r.table());
+    assertEquals(0, r.failed(), r.table());
+  }
+
+  @Test
+  void aFlappingInstanceIsOutWhileNotServingAndNeverFailsACall() {
+    SimResult r = Scenarios.build("flap", "round_robin", 3, 6).run();
+    assertEquals(0, r.failed(), r.table());
+    long outSeconds = java.util.stream.IntStream.range(15, 50).filter(s -> r.shareInSecond("sim-1", s) == 0).count();
+    assertTrue(outSeconds >= 5, "out for some of the flap: " + r.json());
+    assertTrue(r.shareInSecond("sim-1", 55) > 0.3, "back at the end: " + r.json());
+  }
+
+  @Test
+  void aColdInstanceJoinsAndUnderRoundRobinTakesItsShareAtOnce() {
+    SimResult r = Scenarios.build("cold-start", "round_robin", 3, 8).run();
+    for (int s = 2; s < 20; s++) {
+      assertEquals(0.0, r.shareInSecond("sim-1", s), "down before it joins: second " + s);
+    }
+    // refused since the start, it reconnects within grpc's backoff (at most the SDK's 5 s) and its first poll
+    for (int s = 26; s < 30; s++) {
+      assertEquals(1.0 / 3, r.shareInSecond("sim-1", s), 0.01, "round_robin gives it its share cold: second " + s);
+    }
+    assertTrue(r.latencyMicros().get("p999") > 5_000, "its 5x slow calls set the tail: " + r.table());
+  }
+
+  @Test
+  void retriesAsTheChannelConfiguresThemHideAFastFailingInstanceAndTheBudgetLimitsThem() {
+    SimResult plain = Scenarios.build("fast-fail", "round_robin", 3, 3).run();
+    assertTrue(plain.failed() > 1_500, "a third of 20 s x 300/s fail without retries: " + plain.table());
+    SimResult retried = Scenarios.build("fast-fail", 3, 3, b -> b.channel(channel().build())).run();
+    assertTrue(retried.failed() * 50 < plain.failed(), "retried around it: " + retried.table());
+    assertTrue(retried.attemptsPerCall() > 1.05 && retried.maxAttempts() > 1, retried.table());
+    // a budget that a success refills by 0.1 token and a failed attempt drains by 1 runs out: retries stop
+    SimResult throttled = Scenarios.build("fast-fail", 3, 3,
+        b -> b.channel(channel().retryBudgetRatio(0.1).build())).run();
+    assertTrue(throttled.failed() > 500, "the budget stops retries: " + throttled.table());
+    assertTrue(throttled.attemptsPerCall() < retried.attemptsPerCall(), throttled.table());
+  }
+
+  private static org.shakenfist.sfdb.client.DatabaseChannelConfigBuilder channel() {
+    return org.shakenfist.sfdb.client.DatabaseChannelConfig.builder().hosts("sim")
+        .retryMethods("shakenfist.protos.DatabaseService");
+  }
+
+  @Test
+  void aClosedLoopKeepsItsCallersBusyAndRoundRobinStaysExact() {
+    SimResult r = Scenarios.build("steady", 3, 1, b -> b.closedLoop(16).duration(java.time.Duration.ofSeconds(10)))
+        .run();
+    // 16 callers, ~2 ms per call, 9 s of load: about 16 / 2 ms x 9 s = 72 000 calls
+    assertEquals(72_000, r.calls(), 7_200, r.table());
+    long min = r.perInstance().values().stream().mapToLong(Long::longValue).min().orElseThrow();
+    long max = r.perInstance().values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    assertTrue(max - min <= 1, r.table());
+  }
+
+  @Test
+  void aReplayedServiceTimeRepeatsItsLatenciesAndABadFileIsNamedByLine(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    SimInstance.ServiceTime t = SimInstance.ServiceTime.replay(1, 2.5);
+    java.util.SplittableRandom unused = new java.util.SplittableRandom(1);
+    assertEquals(java.util.List.of(1_000_000L, 2_500_000L, 1_000_000L),
+        java.util.List.of(t.sampleNanos(0, unused), t.sampleNanos(0, unused), t.sampleNanos(0, unused)));
+    java.nio.file.Path file = dir.resolve("latencies.txt");
+    java.nio.file.Files.writeString(file, "# ms\n1.5\n\n3\n");
+    SimInstance.ServiceTime fromFile = SimInstance.ServiceTime.replay(file);
+    assertEquals(1_500_000L, fromFile.sampleNanos(0, unused));
+    assertEquals(3_000_000L, fromFile.sampleNanos(0, unused));
+    java.nio.file.Files.writeString(file, "1.5\nfast\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SimInstance.ServiceTime.replay(file));
+    assertEquals(file + ":2: \"fast\" is not a number of ms", e.getMessage());
+  }
+
+  @Test
+  void theTimelineIsAnSvgWithALinePerInstanceAndTheFaultShaded() {
+    SimResult r = Scenarios.build("slow-middle", "peak_ewma", 4, 1).run();
+    String svg = r.svg();
+    assertTrue(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""), svg);
+    assertEquals(4, svg.split("<polyline", -1).length - 1, svg);
+    assertTrue(svg.contains("<title>fault of sim-1</title>"), svg);
+    assertEquals(svg, Scenarios.build("slow-middle", "peak_ewma", 4, 1).run().svg(), "deterministic");
   }
 
   @Test
   void aHardDownInstanceCostsOnlyTheCallsInFlightOnIt() {
     SimResult r = Scenarios.build("hard-down", "round_robin", 3, 9).run();
-    assertTrue(r.failed() <= 5, "only what was on it when it died fails (no retries simulated): " + r.table());
+    assertTrue(r.failed() <= 5, "only what was on it when it died fails (retries off): " + r.table());
     for (int s = 21; s < 40; s++) {
       assertEquals(0.0, r.shareInSecond("sim-1", s), "second " + s);
     }
