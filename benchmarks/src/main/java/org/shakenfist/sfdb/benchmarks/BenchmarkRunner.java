@@ -10,10 +10,12 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.BenchmarkResult;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
@@ -38,20 +40,21 @@ public final class BenchmarkRunner {
   /** Suffix of an A/A control's label: the same setup measured a second time in the round. */
   static final String AGAIN = " again";
   /**
-   * Ratio suite, 1 caller thread: the headline setups and two A/A controls (a label ending in {@link #AGAIN};
-   * its ratio to the first measurement shows what the method can resolve on the machine).
+   * CPU-bound suite, 1 caller thread, direct executors (a call runs on the caller's thread): bare twice (the A/A
+   * control), bare with the SDK's deadline and round_robin, the SDK. {@link #rounds} rounds, alternating.
    */
-  static final List<String> ONE_THREAD = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
-      "inprocess:bare" + AGAIN, "netty:bare", "netty:sdk", "netty:bare" + AGAIN, "remote:bare", "remote:sdk");
-  /** The in-process breakdown, 1 caller thread, each setup adding one part of the SDK's channel (long run only). */
-  static final List<String> BREAKDOWN = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:target",
-      "inprocess:target-rr", "inprocess:target-health", "inprocess:target-svc", "inprocess:target-svc-coarse",
-      "inprocess:sdk-nocount", "inprocess:sdk");
-  /** Ratio suite, 8 caller threads. */
-  static final List<String> EIGHT_THREADS = List.of("inprocess:bare", "inprocess:bare-deadline", "inprocess:sdk",
-      "netty:bare", "netty:sdk", "remote:bare", "remote:sdk");
-  /** Slow-instance suite; {@code fast_only} is the floor any policy could reach on the machine. */
-  static final List<String> SLOW_POLICIES = List.of("round_robin", "least_request", "fast_only");
+  static final List<String> DIRECT = List.of("direct:bare", "direct:target-rr-deadline", "direct:sdk",
+      "direct:bare" + AGAIN);
+  /** The direct breakdown (long run only), each setup adding one part of the SDK's channel. */
+  static final List<String> BREAKDOWN = List.of("direct:bare", "direct:bare-deadline", "direct:target-rr-deadline",
+      "direct:target-svc", "direct:target-svc-coarse", "direct:sdk-nocount", "direct:sdk");
+  /** Default executors (grpc's thread hand-offs), the same minimal server, 1 caller thread. */
+  static final List<String> DEFAULT_EXECUTORS = List.of("minimal:bare", "minimal:sdk", "minimal:bare" + AGAIN);
+  /** Long run only: the testkit's fake over in-process, Netty loopback and a separate server JVM, 1 and 8 threads. */
+  static final List<String> TRANSPORTS = List.of("inprocess:bare", "inprocess:sdk", "netty:bare", "netty:sdk",
+      "netty:bare" + AGAIN, "remote:bare", "remote:sdk");
+  /** Open-loop rates of the slow-instance suite, calls/s (below saturation on 2 cores). */
+  static final List<Integer> OPEN_LOOP_RATES = List.of(200, 600);
 
   private final Path dir;
   private final boolean longRun;
@@ -81,7 +84,16 @@ public final class BenchmarkRunner {
   /** {@code -Dsfdb.bench.smoke=true}: one round of very short iterations, to check the plumbing only. */
   private static final boolean SMOKE = Boolean.getBoolean("sfdb.bench.smoke");
 
+  /** Rounds of the CPU-bound suite (the default-executor one: {@link #defaultRounds()}; others: {@link #fewRounds()}). */
   private int rounds() {
+    return SMOKE ? 1 : longRun ? 12 : 10;
+  }
+
+  private int defaultRounds() {
+    return SMOKE ? 1 : longRun ? 12 : 6;
+  }
+
+  private int fewRounds() {
     return SMOKE ? 1 : longRun ? 5 : 3;
   }
 
@@ -94,10 +106,11 @@ public final class BenchmarkRunner {
     return new OptionsBuilder()
         .include(include)
         .forks(1)
-        .warmupIterations(SMOKE || !ratio ? 1 : longRun ? 3 : 2)
-        .warmupTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 2000 : 500))
-        .measurementIterations(SMOKE ? 2 : !ratio ? (longRun ? 3 : 2) : longRun ? 5 : 3)
-        .measurementTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 2000 : 1000))
+        // a fork's JIT needs ~4 s to settle here; every setup gets the same, alternating, so ratios stay fair
+        .warmupIterations(SMOKE || !ratio ? 1 : longRun ? 5 : 3)
+        .warmupTime(TimeValue.milliseconds(SMOKE ? 200 : 1000))
+        .measurementIterations(SMOKE ? 2 : !ratio ? (longRun ? 3 : 2) : longRun ? 5 : 4)
+        .measurementTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 1000 : 500))
         .jvmArgsAppend("-Dsfdb.bench.results=" + dir, "-Djava.util.logging.config.file=/dev/null");
   }
 
@@ -106,24 +119,35 @@ public final class BenchmarkRunner {
       Files.deleteIfExists(dir.resolve(f));
     }
     long started = System.nanoTime();
-    List<String[]> ratioRuns = new ArrayList<>();
-    ONE_THREAD.forEach(s -> ratioRuns.add(new String[] {s, "1"}));
-    if (longRun) {
-      BREAKDOWN.stream().filter(s -> !ONE_THREAD.contains(s)).forEach(s -> ratioRuns.add(new String[] {s, "1"}));
-    }
-    EIGHT_THREADS.forEach(s -> ratioRuns.add(new String[] {s, "8"}));
+    List<String[]> cpu = new ArrayList<>();
+    (longRun ? java.util.stream.Stream.concat(DIRECT.stream(), BREAKDOWN.stream()).distinct().toList() : DIRECT)
+        .forEach(setup -> cpu.add(new String[] {setup, "1"}));
+    List<String[]> handOff = new ArrayList<>();
+    DEFAULT_EXECUTORS.forEach(setup -> handOff.add(new String[] {setup, "1"}));
     for (int round = 0; round < rounds(); round++) {
-      // rotate (and reverse every other round) so no setup always runs first, last or next to the same one
-      List<String[]> order = new ArrayList<>(ratioRuns);
-      java.util.Collections.rotate(order, -round * order.size() / rounds());
-      if (round % 2 == 1) {
-        java.util.Collections.reverse(order);
+      List<String[]> setups = new ArrayList<>(cpu);
+      if (round < defaultRounds()) {
+        setups.addAll(handOff);
       }
-      for (String[] run : order) {
+      for (String[] run : rotated(setups, round, rounds())) {
         overhead(run[0], Integer.parseInt(run[1]), round);
       }
-      for (String policy : SLOW_POLICIES) {
-        slow(policy, round);
+    }
+    if (longRun) {
+      List<String[]> transports = new ArrayList<>();
+      TRANSPORTS.forEach(setup -> transports.add(new String[] {setup, "1"}));
+      TRANSPORTS.stream().filter(t -> !t.endsWith(AGAIN)).forEach(setup -> transports.add(new String[] {setup, "8"}));
+      for (int round = 0; round < fewRounds(); round++) {
+        for (String[] run : rotated(transports, round, fewRounds())) {
+          overhead(run[0], Integer.parseInt(run[1]), round);
+        }
+      }
+    }
+    Duration segment = Duration.ofMillis(SMOKE ? 500 : longRun ? 8000 : 4000);
+    for (String tier : longRun ? List.of("netty", "remote") : List.of("netty")) {
+      for (OpenLoopHarness.Segment seg : OpenLoopHarness.run(tier, OPEN_LOOP_RATES, fewRounds(),
+          Duration.ofMillis(SMOKE ? 200 : 1000), segment, 1)) {
+        runs.add(new Gson().toJsonTree(seg.row()));
       }
     }
     fanOut();
@@ -136,12 +160,14 @@ public final class BenchmarkRunner {
         .getTotalMemorySize() >> 30);
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
-        : longRun ? "long: 5 rounds, 3x2 s warm-up, 5x2 s measurement per fork, with the in-process breakdown"
-        : "short: 3 rounds, 2x0.5 s warm-up, 3x1 s measurement per fork; the in-process breakdown is in the long run");
+        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (5x1 s warm-up, 5x1 s measurement per "
+            + "fork) with the direct breakdown; transports 5 rounds; open loop 5 rounds x 8 s, in this JVM and a "
+            + "separate one"
+        : "short: CPU-bound suite 10 rounds, default executors 6 (3x1 s warm-up, 4x0.5 s measurement per fork); "
+            + "open loop 3 rounds x 4 s; the breakdown and the transports are in the long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
-    out.add("slowShares", readLines(dir.resolve(TrialRows.SLOW_INSTANCE)));
     out.add("scale", new Gson().toJsonTree(ScaleProbe.run(32)));
     meta.addProperty("minutes", Math.round((System.nanoTime() - started) / 6e9) / 10.0);
     Files.writeString(summary, new GsonBuilder().create().toJson(out) + "\n", StandardCharsets.UTF_8);
@@ -150,29 +176,36 @@ public final class BenchmarkRunner {
     }
   }
 
+  /** The setups of a round: rotated (and reversed every other round), so none always runs first or next to one. */
+  private static List<String[]> rotated(List<String[]> setups, int round, int rounds) {
+    List<String[]> order = new ArrayList<>(setups);
+    java.util.Collections.rotate(order, -round * order.size() / rounds);
+    if (round % 2 == 1) {
+      java.util.Collections.reverse(order);
+    }
+    return order;
+  }
+
   private void overhead(String setup, int threads, int round) throws Exception {
     String param = setup.endsWith(AGAIN) ? setup.substring(0, setup.length() - AGAIN.length()) : setup;
-    for (RunResult r : new Runner(options(OverheadBenchmark.class.getSimpleName() + ".getClusterConfig")
-        .param("setup", param).threads(threads).build()).run()) {
+    ChainedOptionsBuilder o = options(OverheadBenchmark.class.getSimpleName() + ".getClusterConfig")
+        .param("setup", param).threads(threads);
+    boolean profiled = param.startsWith("direct:");
+    if (profiled) {
+      o.addProfiler(GCProfiler.class); // bytes per call: deterministic, and what a breakdown's claims rest on
+    }
+    for (RunResult r : new Runner(o.build()).run()) {
       JsonObject row = row("overhead", round);
       row.addProperty("setup", setup);
       row.addProperty("threads", threads);
       row.add("callsPerSecond", iterations(r));
-      runs.add(row);
-    }
-  }
-
-  private void slow(String policy, int round) throws Exception {
-    for (RunResult r : new Runner(options(SlowInstanceBenchmark.class.getSimpleName())
-        .param("policy", policy).build()).run()) {
-      var stats = r.getPrimaryResult().getStatistics();
-      JsonObject row = row("slow", round);
-      row.addProperty("policy", policy);
-      row.addProperty("p50", stats.getPercentile(50));
-      row.addProperty("p99", stats.getPercentile(99));
-      row.addProperty("p999", stats.getPercentile(99.9));
-      row.addProperty("meanMicros", stats.getMean());
-      row.addProperty("callsPerSecond", 8 / (stats.getMean() / 1e6)); // closed loop: threads / mean latency
+      if (profiled) {
+        r.getSecondaryResults().forEach((name, result) -> {
+          if (name.endsWith("gc.alloc.rate.norm")) {
+            row.addProperty("bytesPerCall", result.getScore());
+          }
+        });
+      }
       runs.add(row);
     }
   }
@@ -198,8 +231,8 @@ public final class BenchmarkRunner {
     // nanosecond-scale and JIT-sensitive: 3 forks (one fork's figure can be 5x off), short iterations suffice
     // 1 and 8 threads in the short run, 2 as well in the long one
     Collection<RunResult> results = new Runner(options(PickPathBenchmark.class.getSimpleName()
-        + (longRun ? "" : "\\.((accounting|interceptor)[18]|clockPair|timerRecord)$"), false)
-        .forks(SMOKE ? 1 : 3).warmupIterations(SMOKE ? 1 : 2).measurementTime(TimeValue.milliseconds(SMOKE ? 200 : 500))
+        + (longRun ? "" : "\\.((accounting|interceptor)[18]|clockPair|timerRecord|deadlineTimer\\w+)$"), false)
+        .forks(SMOKE ? 1 : longRun ? 3 : 2).warmupIterations(SMOKE ? 1 : 2).measurementTime(TimeValue.milliseconds(SMOKE ? 200 : 500))
         .build()).run();
     for (RunResult r : results) {
       JsonObject row = row("pickpath", 0);

@@ -35,10 +35,14 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * Unary GetClusterConfig against one fake gateway instance, through channels that add the SDK's parts one at
  * a time. Setup {@code transport:kind}; transport {@code inprocess}, {@code netty} (loopback, server in this
  * JVM) or {@code remote} (loopback, server in a separate JVM started by {@link RemoteTier}, as in
- * production). Kinds, each adding to the one before:
+ * production), {@code direct} (a minimal in-process server, server and client on {@code directExecutor()}: a
+ * call runs on the caller's thread with no hand-off, so the figure is CPU work per call) or {@code minimal} (the
+ * same server and client on grpc's default executors). Kinds, each adding to the one before:
  * <ul>
  *   <li>{@code bare}: a plain grpc-java channel to the instance (the limit);
  *   <li>{@code bare-deadline}: the same with the SDK's 30 s deadline on every call;
+ *   <li>{@code target-rr-deadline}: the SDK's {@code sfdb:} target and resolver, round_robin and the 30 s deadline as
+ *       method config, on grpc's own timer: "bare with the same deadline and round_robin";
  *   <li>{@code target}: the SDK's {@code sfdb:} target and resolver, pick_first, no deadline;
  *   <li>{@code target-rr}: + round_robin;
  *   <li>{@code target-health}: + the SDK's tier policy ({@code sfdb_tier}: round_robin over one pick_first per
@@ -77,9 +81,11 @@ public class OverheadBenchmark {
     tier = BenchTier.start(p[0], 1);
     DatabaseChannelConfig config = tier.config().build();
     Channel channel;
+    boolean direct = p[0].equals("direct");
     if (kind.equals("bare") || kind.equals("bare-deadline")) {
+      InProcessChannelBuilder inProcess = InProcessChannelBuilder.forName(config.hosts().get(0).host());
       plain = tier.transport() == Transport.IN_PROCESS
-          ? InProcessChannelBuilder.forName(config.hosts().get(0).host()).build()
+          ? (direct ? inProcess.directExecutor() : inProcess).build()
           : NettyChannelBuilder.forTarget(config.hosts().get(0).toString()).usePlaintext().build();
       channel = plain;
     } else if (kind.startsWith("target")) {
@@ -87,6 +93,8 @@ public class OverheadBenchmark {
       Map<String, ?> sc = switch (kind) {
         case "target" -> Map.of("loadBalancingConfig", List.of(Map.of("pick_first", Map.of())));
         case "target-rr" -> Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
+        case "target-rr-deadline" -> Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+            "methodConfig", full.get("methodConfig"));
         case "target-health" -> Map.of("loadBalancingConfig", full.get("loadBalancingConfig"));
         case "target-svc", "target-svc-coarse" -> full;
         default -> throw new IllegalArgumentException(setup);
@@ -94,6 +102,9 @@ public class OverheadBenchmark {
       String target = SfdbTargets.target(tier.transport(), config.hosts());
       if (tier.transport() == Transport.IN_PROCESS) {
         InProcessChannelBuilder b = InProcessChannelBuilder.forTarget(target);
+        if (direct) {
+          b.directExecutor();
+        }
         if (kind.equals("target-svc-coarse")) {
           coarse = CoarseTimer.lease();
           b.scheduledExecutorService(coarse);
@@ -105,7 +116,11 @@ public class OverheadBenchmark {
       }
       channel = plain;
     } else if (kind.equals("sdk") || kind.equals("sdk-nocount")) {
-      sdk = DatabaseChannels.fromConfig(kind.equals("sdk") ? config : tier.config().endpointCounting(false).build());
+      var sdkConfig = (kind.equals("sdk") ? tier.config() : tier.config().endpointCounting(false));
+      if (direct) {
+        sdkConfig.channelCustomizer(b -> b.directExecutor());
+      }
+      sdk = DatabaseChannels.fromConfig(sdkConfig.build());
       sdk.awaitReady(1, Duration.ofSeconds(30));
       channel = sdk;
     } else {

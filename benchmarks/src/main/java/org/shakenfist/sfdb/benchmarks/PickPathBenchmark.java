@@ -37,6 +37,9 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * {@code System.nanoTime()} reads any attempt timer needs (start, end); {@code timerRecord} is Micrometer's
  * {@code Timer.record} alone (count, total, and its time-window max, which reads the wall clock itself).
  *
+ * <p>Two timers, one thread: {@code deadlineTimerGrpc} is one call's deadline task on grpc's default timer
+ * (schedule 30 s out, cancel), {@code deadlineTimerCoarse} the same on the SDK's coarse timer.
+ *
  * <p>Uses {@code client.internal} classes (not API) on purpose: it measures those pieces alone, which the
  * public API only offers wrapped in a whole channel.
  */
@@ -144,5 +147,51 @@ public class PickPathBenchmark {
   @Threads(8)
   public void interceptor8(Blackhole bh) {
     call(bh);
+  }
+
+  /** grpc's default timer (a ScheduledThreadPoolExecutor that removes cancelled tasks), as grpc creates it. */
+  private final java.util.concurrent.ScheduledThreadPoolExecutor grpcTimer = grpcLikeTimer();
+  private final java.util.concurrent.ScheduledExecutorService coarseTimer =
+      org.shakenfist.sfdb.client.internal.channel.CoarseTimer.lease();
+  private static final Runnable NOTHING = () -> { };
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor grpcLikeTimer() {
+    var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread th = new Thread(r, "grpc-like-timer");
+      th.setDaemon(true);
+      return th;
+    });
+    t.setRemoveOnCancelPolicy(true);
+    return t;
+  }
+
+  /** One call's deadline task on grpc's default timer: scheduled 30 s out, cancelled when the call ends. */
+  @Benchmark
+  @Threads(1)
+  public boolean deadlineTimerGrpc() {
+    return grpcTimer.schedule(NOTHING, 30, TimeUnit.SECONDS).cancel(false);
+  }
+
+  /** The same on the SDK's coarse timer (the timer of its in-process channels). */
+  @Benchmark
+  @Threads(1)
+  public boolean deadlineTimerCoarse() {
+    return coarseTimer.schedule(NOTHING, 30, TimeUnit.SECONDS).cancel(false);
+  }
+
+  private final io.netty.util.HashedWheelTimer rawWheel = new io.netty.util.HashedWheelTimer(10, TimeUnit.MILLISECONDS, 512);
+
+  /** Control: the same on a bare Netty wheel (what the coarse timer builds on). */
+  @Benchmark
+  @Threads(1)
+  public boolean deadlineTimerNettyWheel() {
+    return rawWheel.newTimeout(t -> { }, 30, TimeUnit.SECONDS).cancel();
+  }
+
+  @org.openjdk.jmh.annotations.TearDown
+  public void stopTimers() {
+    grpcTimer.shutdownNow();
+    rawWheel.stop();
+    coarseTimer.shutdown();
   }
 }

@@ -1,5 +1,9 @@
 package org.shakenfist.sfdb.benchmarks;
 
+import static org.shakenfist.sfdb.benchmarks.RatioStats.fmt;
+import static org.shakenfist.sfdb.benchmarks.RatioStats.median;
+import static org.shakenfist.sfdb.benchmarks.RatioStats.medianOfAll;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -9,98 +13,51 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 
-/** Turns {@code summary.json} into Markdown tables and the fan-out SVG. */
+/** Turns {@code summary.json} into Markdown tables (the fan-out chart: {@link FanOutChart}). */
 final class Report {
-  private static final int RESAMPLES = 10_000;
   private final JsonObject summary;
   private final List<JsonObject> runs = new ArrayList<>();
+  private final List<String> targets = new ArrayList<>();
 
   Report(JsonObject summary) {
     this.summary = summary;
     summary.getAsJsonArray("runs").forEach(e -> runs.add(e.getAsJsonObject()));
   }
 
+  String svg() {
+    return new FanOutChart(summary).svg();
+  }
+
   /** Per round, the iterations of one overhead setup at one thread count. */
   private List<double[]> rounds(String setup, int threads) {
     Map<Integer, double[]> byRound = new TreeMap<>();
-    for (JsonObject r : runs) {
-      if (r.get("suite").getAsString().equals("overhead") && r.get("setup").getAsString().equals(setup)
-          && r.get("threads").getAsInt() == threads) {
-        JsonArray a = r.getAsJsonArray("callsPerSecond");
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) {
-          v[i] = a.get(i).getAsDouble();
-        }
-        byRound.put(r.get("round").getAsInt(), v);
+    for (JsonObject r : overheadRows(setup, threads)) {
+      JsonArray a = r.getAsJsonArray("callsPerSecond");
+      double[] v = new double[a.size()];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = a.get(i).getAsDouble();
       }
+      byRound.put(r.get("round").getAsInt(), v);
     }
     return new ArrayList<>(byRound.values());
   }
 
-  private static double mean(double[] v) {
-    return Arrays.stream(v).average().orElse(Double.NaN);
+  private List<JsonObject> overheadRows(String setup, int threads) {
+    return runs.stream().filter(r -> r.get("suite").getAsString().equals("overhead")
+        && r.get("setup").getAsString().equals(setup) && r.get("threads").getAsInt() == threads).toList();
   }
 
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  }
-
-  private static double medianOfAll(List<double[]> rounds) {
-    return median(rounds.stream().flatMapToDouble(Arrays::stream).toArray());
-  }
-
-  /**
-   * Ratio num/den of two setups measured in the same rounds: the median of the per-round ratios of means, and
-   * a 99 % percentile-bootstrap interval (rounds resampled, then iterations within each resampled round; the
-   * two setups share the resampled round, as they shared the machine).
-   */
-  static double[] ratio(List<double[]> num, List<double[]> den) {
-    int rounds = Math.min(num.size(), den.size());
-    if (rounds == 0) {
-      return null;
-    }
-    double[] perRound = new double[rounds];
-    for (int r = 0; r < rounds; r++) {
-      perRound[r] = mean(num.get(r)) / mean(den.get(r));
-    }
-    Random random = new Random(42);
-    double[] boot = new double[RESAMPLES];
-    for (int b = 0; b < RESAMPLES; b++) {
-      double sumN = 0;
-      double sumD = 0;
-      int countN = 0;
-      int countD = 0;
-      for (int k = 0; k < rounds; k++) {
-        int r = random.nextInt(rounds);
-        double[] n = num.get(r);
-        double[] d = den.get(r);
-        for (int i = 0; i < n.length; i++) {
-          sumN += n[random.nextInt(n.length)];
-        }
-        for (int i = 0; i < d.length; i++) {
-          sumD += d[random.nextInt(d.length)];
-        }
-        countN += n.length;
-        countD += d.length;
-      }
-      boot[b] = (sumN / countN) / (sumD / countD);
-    }
-    Arrays.sort(boot);
-    return new double[] {median(perRound), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1], rounds};
-  }
-
-  private static String fmt(double[] r) {
-    return r == null ? "n/a" : String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", r[0], r[1], r[2]);
+  /** Median bytes allocated per call over the rounds (null when not profiled). */
+  private Double bytesPerCall(String setup) {
+    double[] b = overheadRows(setup, 1).stream().filter(r -> r.has("bytesPerCall"))
+        .mapToDouble(r -> r.get("bytesPerCall").getAsDouble()).toArray();
+    return b.length == 0 ? null : median(b);
   }
 
   private double[] ratio(String num, String den, int threads) {
-    return ratio(rounds(num, threads), rounds(den, threads));
+    return RatioStats.ratio(rounds(num, threads), rounds(den, threads));
   }
 
   String markdown() {
@@ -110,89 +67,10 @@ final class Report {
         + "`summary.json`.%n%n", meta.get("date").getAsString(), meta.get("cores").getAsInt(),
         meta.get("memGiB").getAsInt(), meta.get("jvm").getAsString(), meta.get("settings").getAsString(),
         meta.get("minutes").getAsString()));
-
-    b.append("## SDK against bare grpc-java, side by side\n\n");
-    b.append("Unary GetClusterConfig, one instance. calls/s: median over every measured iteration of every round. "
-        + "Ratio: median of the per-round ratios [99 % bootstrap interval].\n\n");
-    b.append("| transport | threads | bare calls/s | bare + 30 s deadline | SDK calls/s | SDK / bare | SDK / bare + deadline |\n");
-    b.append("|---|---:|---:|---:|---:|---|---|\n");
-    for (String t : List.of("inprocess", "netty", "remote")) {
-      for (int threads : List.of(1, 8)) {
-        List<double[]> bare = rounds(t + ":bare", threads);
-        List<double[]> sdk = rounds(t + ":sdk", threads);
-        if (bare.isEmpty() || sdk.isEmpty()) {
-          continue;
-        }
-        List<double[]> deadline = rounds(t + ":bare-deadline", threads);
-        b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %.0f | %s | %s |%n", t, threads,
-            medianOfAll(bare), deadline.isEmpty() ? "" : String.format(Locale.ROOT, "%.0f", medianOfAll(deadline)),
-            medianOfAll(sdk), fmt(ratio(sdk, bare)), deadline.isEmpty() ? "" : fmt(ratio(sdk, deadline))));
-      }
-    }
-    b.append("\n`netty`: loopback, gateway instances in the benchmark's JVM; `remote`: loopback, instances in a "
-        + "separate JVM (as in production).\n");
-    b.append("\nA/A control: the same bare setup measured twice in every round, as two setups. Its ratio would be "
-        + "1.000 with a perfect method; its interval is what a ratio of this run can resolve.\n\n");
-    b.append("| setup | threads | bare (second) / bare [99 %] |\n|---|---:|---|\n");
-    for (String s : BenchmarkRunner.ONE_THREAD) {
-      if (s.endsWith(BenchmarkRunner.AGAIN)) {
-        String base = s.substring(0, s.length() - BenchmarkRunner.AGAIN.length());
-        b.append(String.format(Locale.ROOT, "| %s | 1 | %s |%n", base, fmt(ratio(s, base, 1))));
-      }
-    }
-
-    b.append("\n## Where the in-process time goes (1 caller thread)\n\n");
-    b.append("Each setup adds one part of the SDK's channel to the one above it (long run only; setups a run "
-        + "did not measure are left out).\n\n");
-    b.append("| setup | calls/s | µs per call | vs previous, µs | / bare [99 %] |\n|---|---:|---:|---:|---|\n");
-    String previous = null;
-    for (String s : BenchmarkRunner.BREAKDOWN) {
-      List<double[]> r = rounds(s, 1);
-      if (r.isEmpty()) {
-        continue;
-      }
-      double us = 1e6 / medianOfAll(r);
-      String delta = "";
-      if (previous != null && !s.equals("inprocess:target")) {
-        delta = String.format(Locale.ROOT, "%+.2f", us - 1e6 / medianOfAll(rounds(previous, 1)));
-      } else if (s.equals("inprocess:target")) {
-        delta = String.format(Locale.ROOT, "%+.2f (vs bare)", us - 1e6 / medianOfAll(rounds("inprocess:bare", 1)));
-      }
-      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %s | %s |%n", s.substring("inprocess:".length()),
-          medianOfAll(r), us, delta, fmt(ratio(s, "inprocess:bare", 1))));
-      previous = s;
-    }
-
-    b.append("\n## One slow instance (3 Netty instances, one 5 ms late, 8 caller threads)\n\n");
-    b.append("| policy | rounds | p50 µs | p99 µs | p99.9 µs | calls/s | slow instance's share |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|\n");
-    Map<String, double[]> p99 = new TreeMap<>();
-    for (String policy : BenchmarkRunner.SLOW_POLICIES) {
-      List<JsonObject> rows = runs.stream().filter(r -> r.get("suite").getAsString().equals("slow")
-          && r.get("policy").getAsString().equals(policy)).toList();
-      if (rows.isEmpty()) {
-        continue;
-      }
-      double[] shares = summary.getAsJsonArray("slowShares").asList().stream().map(JsonElement::getAsJsonObject)
-          .filter(o -> o.get("policy").getAsString().equals(policy)).mapToDouble(o -> o.get("slowShare").getAsDouble())
-          .toArray();
-      p99.put(policy, rows.stream().mapToDouble(r -> r.get("p99").getAsDouble()).toArray());
-      b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.2f %% |%n", policy, rows.size(),
-          median(col(rows, "p50")), median(col(rows, "p99")), median(col(rows, "p999")),
-          median(col(rows, "callsPerSecond")), 100 * median(shares)));
-    }
-    double[] lrOverRr = perRound(p99.get("least_request"), p99.get("round_robin"));
-    double[] floor = perRound(p99.get("fast_only"), p99.get("round_robin"));
-    if (lrOverRr != null) {
-      b.append(String.format(Locale.ROOT, "%nMedians over rounds. p99 least_request / round_robin: %.3f (per round "
-          + "%.3f to %.3f).%n", lrOverRr[0], lrOverRr[1], lrOverRr[2]));
-    }
-    if (floor != null) {
-      b.append(String.format(Locale.ROOT, "%n`fast_only` is the control: round_robin over the two fast instances "
-          + "alone, i.e. a policy that never picks the slow one. p99 fast_only / round_robin: %.3f (per round %.3f "
-          + "to %.3f), the floor for any policy on this machine.%n", floor[0], floor[1], floor[2]));
-    }
-
+    cpuBound(b);
+    defaultExecutors(b);
+    transports(b);
+    openLoop(b);
     b.append("\n## Even fan-out (in-process, every call of the trial)\n\n");
     b.append("| N | threads | calls | per-instance share | max abs(share - 1/N) | max deviation (calls) | calls/s |\n");
     b.append("|---:|---:|---:|---|---:|---:|---:|\n");
@@ -257,28 +135,16 @@ final class Report {
     }
 
     b.append("\n## Targets\n\n| target | measured | met |\n|---|---|---|\n");
-    target(b, "SDK in-process >= 0.95 x bare (1 thread)", ratio("inprocess:sdk", "inprocess:bare", 1), 0.95);
-    target(b, "SDK in-process >= 0.95 x bare (8 threads)", ratio("inprocess:sdk", "inprocess:bare", 8), 0.95);
-    target(b, "SDK in-process >= 1.0 x bare with 30 s deadline (1 thread)",
-        ratio("inprocess:sdk", "inprocess:bare-deadline", 1), 1.0);
-    target(b, "SDK in-process >= 1.0 x bare with 30 s deadline (8 threads)",
-        ratio("inprocess:sdk", "inprocess:bare-deadline", 8), 1.0);
-    target(b, "SDK Netty loopback >= 0.95 x bare (1 thread)", ratio("netty:sdk", "netty:bare", 1), 0.95);
-    target(b, "SDK Netty loopback >= 0.95 x bare (8 threads)", ratio("netty:sdk", "netty:bare", 8), 0.95);
-    target(b, "SDK Netty, separate server JVM >= 0.95 x bare (1 thread)", ratio("remote:sdk", "remote:bare", 1), 0.95);
-    target(b, "SDK Netty, separate server JVM >= 0.95 x bare (8 threads)", ratio("remote:sdk", "remote:bare", 8), 0.95);
-    if (lrOverRr != null) {
-      b.append(String.format(Locale.ROOT, "| p99 with one slow instance, least_request <= 0.5 x round_robin | %.3f x%s | %s |%n",
-          lrOverRr[0], floor == null ? "" : String.format(Locale.ROOT, " (floor, fast_only: %.3f x)", floor[0]),
-          lrOverRr[0] <= 0.5 ? "yes" : "no"));
-    }
+    targets.forEach(b::append);
     // accounting1 = tracer + counting + attempt timer; the timer is its clock pair plus Micrometer's record
     double timer = pick.getOrDefault("clockPair", Double.NaN) + pick.getOrDefault("timerRecord", Double.NaN);
     double counting = pick.getOrDefault("accounting1", Double.NaN) - timer;
     b.append(String.format(Locale.ROOT, "| counting overhead <= 100 ns/call (accounting1 - clockPair - timerRecord) "
         + "| %.1f ns | %s |%n", counting, counting <= 100 ? "yes" : "no"));
-    b.append(String.format(Locale.ROOT, "| attempt timer <= 100 ns/call (clockPair + timerRecord) | %.1f ns | %s |%n",
-        timer, timer <= 100 ? "yes" : "no"));
+    b.append(String.format(Locale.ROOT, "| deadline task on the SDK's timer (schedule + cancel) <= 100 ns | %.1f ns "
+        + "(grpc's default timer: %.1f ns) | %s |%n", pick.getOrDefault("deadlineTimerCoarse", Double.NaN),
+        pick.getOrDefault("deadlineTimerGrpc", Double.NaN), pick.getOrDefault("deadlineTimerCoarse", 1e9) <= 100
+            ? "yes" : "no"));
     b.append(String.format(Locale.ROOT, "| 8-thread fan-out max deviation <= 1 %% | %.4f %% | %s |%n", worst8 * 100,
         worst8 <= 0.01 ? "yes" : "no"));
     b.append(String.format(Locale.ROOT, "| serial fan-out exact +-1 call | max %.1f calls off | %s |%n",
@@ -286,26 +152,133 @@ final class Report {
     return b.toString();
   }
 
+  private void cpuBound(StringBuilder b) {
+    b.append("## CPU-bound overhead: direct executors (1 caller thread)\n\n");
+    b.append("Unary GetClusterConfig against a minimal in-process server; server and client on "
+        + "`directExecutor()`, so a call runs on the caller's thread and calls/s is CPU work per call. The "
+        + "server's deadline tasks run on a timer wheel in every setup (grpc's default timer would wake a thread "
+        + "per call). calls/s: median over every measured iteration of every round; ratios: median of the "
+        + "per-round ratios [99 % bootstrap interval].\n\n");
+    b.append("| setup | calls/s | µs per call | bytes per call | / bare [99 %] |\n|---|---:|---:|---:|---|\n");
+    List<String> setups = new ArrayList<>(BenchmarkRunner.BREAKDOWN);
+    String previous = null;
+    for (String s : setups) {
+      List<double[]> r = rounds(s, 1);
+      if (r.isEmpty()) {
+        continue;
+      }
+      Double bytes = bytesPerCall(s);
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f%s | %s | %s |%n", s.substring("direct:".length()),
+          medianOfAll(r), 1e6 / medianOfAll(r), previous == null ? "" : String.format(Locale.ROOT, " (%+.2f)",
+              1e6 / medianOfAll(r) - 1e6 / medianOfAll(rounds(previous, 1))),
+          bytes == null ? "" : String.format(Locale.ROOT, "%.0f", bytes), fmt(ratio(s, "direct:bare", 1))));
+      previous = s;
+    }
+    b.append("\nIn brackets: µs added by the part that setup adds (the short run measures bare, "
+        + "target-rr-deadline and sdk only).\n\n");
+    b.append(String.format(Locale.ROOT, "A/A control (bare measured twice per round): %s.%n",
+        fmt(ratio("direct:bare" + BenchmarkRunner.AGAIN, "direct:bare", 1))));
+    target("SDK >= 0.95 x bare with the same deadline and round_robin (direct)",
+        ratio("direct:sdk", "direct:target-rr-deadline", 1), 0.95);
+    target("SDK >= 0.65 x bare (direct)", ratio("direct:sdk", "direct:bare", 1), 0.65);
+  }
+
+  private void defaultExecutors(StringBuilder b) {
+    List<double[]> bare = rounds("minimal:bare", 1);
+    List<double[]> sdk = rounds("minimal:sdk", 1);
+    if (bare.isEmpty() || sdk.isEmpty()) {
+      return;
+    }
+    b.append("\n## Default executors (1 caller thread)\n\n");
+    b.append("The same minimal server and calls on grpc's default executors (a hand-off to a pool thread on each "
+        + "side).\n\n| setup | calls/s | / bare [99 %] |\n|---|---:|---|\n");
+    for (String s : BenchmarkRunner.DEFAULT_EXECUTORS) {
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %s |%n", s.substring("minimal:".length()),
+          medianOfAll(rounds(s, 1)), fmt(ratio(s, "minimal:bare", 1))));
+    }
+    target("SDK >= 0.95 x bare (default executors)", RatioStats.ratio(sdk, bare), 0.95);
+  }
+
+  private void transports(StringBuilder b) {
+    if (rounds("netty:bare", 1).isEmpty()) {
+      return;
+    }
+    b.append("\n## Over the transports (the testkit's fake instance; long run)\n\n");
+    b.append("| transport | threads | bare calls/s | SDK calls/s | SDK / bare |\n|---|---:|---:|---:|---|\n");
+    for (String t : List.of("inprocess", "netty", "remote")) {
+      for (int threads : List.of(1, 8)) {
+        List<double[]> bare = rounds(t + ":bare", threads);
+        List<double[]> sdk = rounds(t + ":sdk", threads);
+        if (!bare.isEmpty() && !sdk.isEmpty()) {
+          b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %s |%n", t, threads, medianOfAll(bare),
+              medianOfAll(sdk), fmt(RatioStats.ratio(sdk, bare))));
+        }
+      }
+    }
+    b.append(String.format(Locale.ROOT, "%nA/A control, Netty, 1 thread: %s.%n",
+        fmt(ratio("netty:bare" + BenchmarkRunner.AGAIN, "netty:bare", 1))));
+  }
+
+  private void openLoop(StringBuilder b) {
+    List<JsonObject> rows = runs.stream().filter(r -> r.get("suite").getAsString().equals("openloop")).toList();
+    if (rows.isEmpty()) {
+      return;
+    }
+    b.append(String.format(Locale.ROOT, "%n## One slow instance, open loop (3 Netty instances, one %d ms late)%n%n",
+        OpenLoopHarness.SLOW_MILLIS));
+    b.append("Poisson arrivals at a fixed rate from a sender that never waits; latency from each call's intended "
+        + "send time (HdrHistogram). `fast_only`: round_robin over the two fast instances alone, the floor any "
+        + "policy can reach in the same run. Medians over rounds; p99 / floor: median of the per-round ratios "
+        + "[lowest, highest round].\n\n");
+    b.append("| instances | calls/s | policy | p50 µs | p99 µs | p99.9 µs | slow instance's share | p99 / floor |\n");
+    b.append("|---|---:|---|---:|---:|---:|---:|---|\n");
+    for (String tier : List.of("netty", "remote")) {
+      for (int rate : BenchmarkRunner.OPEN_LOOP_RATES) {
+        double[] floor = p99s(rows, tier, rate, "fast_only");
+        for (String policy : OpenLoopHarness.POLICIES) {
+          List<JsonObject> seg = segments(rows, tier, rate, policy);
+          if (seg.isEmpty()) {
+            continue;
+          }
+          double[] perRound = RatioStats.perRound(p99s(rows, tier, rate, policy), floor);
+          b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.0f | %.0f | %.2f %% | %s |%n",
+              tier.equals("netty") ? "this JVM" : "separate JVM", rate, policy, median(col(seg, "p50")),
+              median(col(seg, "p99")), median(col(seg, "p999")), 100 * median(col(seg, "slowShare")),
+              perRound == null ? "" : String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", perRound[0], perRound[1],
+                  perRound[2])));
+          if (policy.equals("peak_ewma") && perRound != null) {
+            target(String.format(Locale.ROOT, "peak_ewma p99 <= 1.2 x the fast-only floor (%s, %d calls/s; "
+                + "median [lowest, highest round])", tier, rate), perRound, 1.2, true);
+          }
+        }
+      }
+    }
+  }
+
+  private static List<JsonObject> segments(List<JsonObject> rows, String tier, int rate, String policy) {
+    return rows.stream().filter(r -> r.get("tier").getAsString().equals(tier) && r.get("rate").getAsInt() == rate
+        && r.get("policy").getAsString().equals(policy)).sorted(java.util.Comparator.comparingInt(
+            (JsonObject r) -> r.get("round").getAsInt())).toList();
+  }
+
+  private static double[] p99s(List<JsonObject> rows, String tier, int rate, String policy) {
+    List<JsonObject> seg = segments(rows, tier, rate, policy);
+    return seg.isEmpty() ? null : col(seg, "p99");
+  }
+
   /** A ratio target is met when the median meets it; the interval says how sure that is. */
-  private static void target(StringBuilder b, String what, double[] r, double min) {
+  private void target(String what, double[] r, double min) {
+    target(what, r, min, false);
+  }
+
+  private void target(String what, double[] r, double bound, boolean atMost) {
     if (r == null) {
       return;
     }
-    b.append(String.format(Locale.ROOT, "| %s | %s x | %s |%n", what, fmt(r),
-        r[0] >= min ? (r[1] >= min ? "yes" : "yes (median; interval reaches below)") : "no"));
-  }
-
-  /** Median, min and max over rounds of num[i] / den[i]; null when either is missing. */
-  private static double[] perRound(double[] num, double[] den) {
-    if (num == null || den == null) {
-      return null;
-    }
-    int n = Math.min(num.length, den.length);
-    double[] r = new double[n];
-    for (int i = 0; i < n; i++) {
-      r[i] = num[i] / den[i];
-    }
-    return new double[] {median(r), Arrays.stream(r).min().orElse(Double.NaN), Arrays.stream(r).max().orElse(Double.NaN)};
+    boolean median = atMost ? r[0] <= bound : r[0] >= bound;
+    boolean whole = atMost ? r[2] <= bound : r[1] >= bound;
+    targets.add(String.format(Locale.ROOT, "| %s | %s x | %s |%n", what, fmt(r),
+        median ? (whole ? "yes" : "yes (median; interval reaches past it)") : "no"));
   }
 
   private double fanoutCalls(String benchmark, int n) {
@@ -316,59 +289,5 @@ final class Report {
 
   private static double[] col(List<JsonObject> rows, String field) {
     return rows.stream().mapToDouble(r -> r.get(field).getAsDouble()).toArray();
-  }
-
-  /** Grouped bars: one group per (N, threads) scenario of up to 8 instances, one bar per instance. */
-  String svg() {
-    int groupGap = 30;
-    int barW = 14;
-    int height = 260;
-    int top = 40;
-    int plotH = 160;
-    int x = 60;
-    StringBuilder bars = new StringBuilder();
-    String[] colors = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"};
-    for (JsonElement e : summary.getAsJsonArray("fanout")) {
-      JsonObject s = e.getAsJsonObject();
-      int n = s.get("instances").getAsInt();
-      if (n < 2 || n > 8) {
-        continue;
-      }
-      long total = s.get("total").getAsLong();
-      int start = x;
-      int i = 0;
-      for (Map.Entry<String, JsonElement> p : s.getAsJsonObject("perInstance").entrySet()) {
-        double share = p.getValue().getAsLong() / (double) total;
-        int h = (int) Math.round(share / 0.6 * plotH);
-        bars.append(String.format(Locale.ROOT,
-            "<rect x='%d' y='%d' width='%d' height='%d' fill='%s'><title>%s: %.2f%%</title></rect>%n", x,
-            top + plotH - h, barW - 2, h, colors[i % colors.length], p.getKey(), share * 100));
-        x += barW;
-        i++;
-      }
-      int ideal = top + plotH - (int) Math.round((1.0 / n) / 0.6 * plotH);
-      bars.append(String.format(Locale.ROOT,
-          "<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='black' stroke-dasharray='3,2'/>%n", start - 2, x, ideal, ideal));
-      bars.append(String.format(Locale.ROOT,
-          "<text x='%d' y='%d' font-size='11' text-anchor='middle'>N=%d, %d thr</text>%n", (start + x) / 2,
-          top + plotH + 16, n, s.get("threads").getAsInt()));
-      x += groupGap;
-    }
-    int width = x + 20;
-    StringBuilder svg = new StringBuilder();
-    svg.append(String.format(Locale.ROOT,
-        "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>%n", width, height));
-    svg.append("<rect width='100%' height='100%' fill='white'/>\n");
-    svg.append("<text x='10' y='20' font-size='14'>Per-instance share of calls (dashed: 1/N), generated from "
-        + "summary.json</text>\n");
-    for (int pct = 0; pct <= 60; pct += 10) {
-      int y = top + plotH - (int) Math.round(pct / 60.0 * plotH);
-      svg.append(String.format(Locale.ROOT,
-          "<line x1='50' x2='%d' y1='%d' y2='%d' stroke='#ddd'/><text x='45' y='%d' font-size='10' "
-              + "text-anchor='end'>%d%%</text>%n", width - 10, y, y, y + 3, pct));
-    }
-    svg.append(bars);
-    svg.append("</svg>\n");
-    return svg.toString();
   }
 }

@@ -16,8 +16,7 @@ import java.util.Map;
  */
 final class TrialRows {
   static final String FANOUT = "fanout-shares.jsonl";
-  static final String SLOW_INSTANCE = "slow-instance.jsonl";
-  static final List<String> ALL = List.of(FANOUT, SLOW_INSTANCE);
+  static final List<String> ALL = List.of(FANOUT);
 
   private TrialRows() {}
 

@@ -32,6 +32,7 @@ public final class DatabaseTierBuilder {
   private String namePrefix;
   private int recordLimit = 10_000;
   private ServerCredentials credentials;
+  private boolean directExecutor;
 
   DatabaseTierBuilder() {}
 
@@ -92,6 +93,16 @@ public final class DatabaseTierBuilder {
     return this;
   }
 
+  /**
+   * Serve each call on the transport's thread instead of grpc's default executor (default off). With an
+   * in-process tier and a client channel on {@code directExecutor()} too, a unary call runs on the caller's thread
+   * with no hand-off: CPU-bound benchmarks measure work per call so. A delay fault then blocks the caller.
+   */
+  public DatabaseTierBuilder directExecutor(boolean on) {
+    this.directExecutor = on;
+    return this;
+  }
+
   /** Share a store across tiers (default: a new one). */
   public DatabaseTierBuilder store(SharedStore store) {
     this.store = Objects.requireNonNull(store);
@@ -128,7 +139,7 @@ public final class DatabaseTierBuilder {
     for (int i = 0; i < instances; i++) {
       created.add(new FakeDatabaseInstance(new FakeDatabaseInstance.Spec(prefix + "-" + i, transport, bindAddress,
           ports.isEmpty() ? 0 : ports.get(i), metricsPorts.isEmpty() ? 0 : metricsPorts.get(i), metricsHttp,
-          credentials, recordLimit), shared, responses, changes));
+          credentials, recordLimit, directExecutor), shared, responses, changes));
     }
     ExecutorService pool = Executors.newFixedThreadPool(instances);
     try {

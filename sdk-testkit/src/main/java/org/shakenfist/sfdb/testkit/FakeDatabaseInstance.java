@@ -71,7 +71,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
    * @param credentials null: plaintext
    */
   record Spec(String name, Transport transport, String bindHost, int port, int metricsPort, boolean metricsHttp,
-      ServerCredentials credentials, int recordLimit) {}
+      ServerCredentials credentials, int recordLimit, boolean directExecutor) {}
 
   /**
    * @param changes the tier's monitor, notified whenever this instance starts, stops, flips health or records a
@@ -86,7 +86,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     this.metricsPort = spec.metricsPort();
     this.metricsHttp = spec.metricsHttp();
     this.server = new InstanceServer(name, transport, bindHost, spec.port(),
-        spec.credentials() == null ? InsecureServerCredentials.create() : spec.credentials());
+        spec.credentials() == null ? InsecureServerCredentials.create() : spec.credentials(), spec.directExecutor());
     this.recorder = new CallRecorder(name, spec.recordLimit(), this::changed);
     this.faults = new InstanceFaults(name, metrics, recorder);
     this.fallback = new FallbackMethods(Objects.requireNonNull(responses), faults.databaseCalls());

@@ -28,13 +28,16 @@ final class InstanceServer {
   private final Transport transport;
   private final String bindHost;
   private final ServerCredentials credentials;
+  private final boolean directExecutor;
   private volatile int port;
   private volatile Server server; // read without the instance's lock by isRunning()
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
 
   /** @param port 0: a free port at the first start, kept for later starts */
-  InstanceServer(String name, Transport transport, String bindHost, int port, ServerCredentials credentials) {
+  InstanceServer(String name, Transport transport, String bindHost, int port, ServerCredentials credentials,
+      boolean directExecutor) {
+    this.directExecutor = directExecutor;
     this.name = name;
     this.transport = transport;
     this.bindHost = bindHost;
@@ -63,6 +66,9 @@ final class InstanceServer {
     Server s;
     if (transport == Transport.IN_PROCESS) {
       InProcessServerBuilder b = InProcessServerBuilder.forName(name).fallbackHandlerRegistry(fallback);
+      if (directExecutor) {
+        b.directExecutor();
+      }
       services.forEach(b::addService);
       s = b.build();
     } else {
@@ -76,6 +82,9 @@ final class InstanceServer {
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
           .fallbackHandlerRegistry(fallback);
+      if (directExecutor) {
+        b.directExecutor();
+      }
       services.forEach(b::addService);
       s = b.build();
     }

@@ -119,4 +119,37 @@ class CoarseTimerTest {
     return Thread.getAllStackTraces().keySet().stream()
         .anyMatch(t -> t.getName().equals(CoarseTimer.THREAD_NAME) && t.isAlive());
   }
+
+  @Test
+  void aTaskIsItsOwnFutureWithAResultAFailureOrACancellationAndNeverRunsEarly() throws Exception {
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    try {
+      long start = System.nanoTime();
+      ScheduledFuture<String> answer = timer.schedule(() -> "answer", 20, TimeUnit.MILLISECONDS);
+      assertEquals("answer", answer.get(5, TimeUnit.SECONDS));
+      assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(20), "ran before its delay");
+      assertTrue(answer.isDone() && !answer.isCancelled());
+
+      ScheduledFuture<?> failing = timer.schedule(() -> {
+        throw new IllegalStateException("task failed");
+      }, 0, TimeUnit.MILLISECONDS);
+      java.util.concurrent.ExecutionException e =
+          assertThrows(java.util.concurrent.ExecutionException.class, () -> failing.get(5, TimeUnit.SECONDS));
+      assertEquals("task failed", e.getCause().getMessage());
+      // the wheel's thread survives a failed task: the next one runs
+      assertEquals(1, timer.schedule(() -> 1, 0, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS));
+
+      AtomicInteger ran = new AtomicInteger();
+      ScheduledFuture<?> cancelled = timer.schedule(ran::incrementAndGet, 30, TimeUnit.MILLISECONDS);
+      assertTrue(cancelled.cancel(false));
+      assertFalse(cancelled.cancel(false), "cancelled once");
+      assertThrows(java.util.concurrent.CancellationException.class, () -> cancelled.get(1, TimeUnit.SECONDS));
+      assertThrows(java.util.concurrent.TimeoutException.class,
+          () -> timer.schedule(() -> 1, 1, TimeUnit.HOURS).get(20, TimeUnit.MILLISECONDS));
+      timer.schedule(() -> 1, 60, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS); // well past the cancelled one
+      assertEquals(0, ran.get(), "a cancelled task never runs");
+    } finally {
+      timer.shutdown();
+    }
+  }
 }
