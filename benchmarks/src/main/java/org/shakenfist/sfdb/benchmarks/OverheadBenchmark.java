@@ -41,6 +41,7 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  * <ul>
  *   <li>{@code bare}: a plain grpc-java channel to the instance (the limit);
  *   <li>{@code bare-deadline}: the same with the SDK's 30 s deadline on every call;
+ *   <li>{@code bare-deadline-coarse}: the same with the deadline tasks on the SDK's coarse timer;
  *   <li>{@code target-rr-deadline}: the SDK's {@code sfdb:} target and resolver, round_robin and the 30 s deadline as
  *       method config, on grpc's own timer: "bare with the same deadline and round_robin";
  *   <li>{@code target}: the SDK's {@code sfdb:} target and resolver, pick_first, no deadline;
@@ -82,8 +83,12 @@ public class OverheadBenchmark {
     DatabaseChannelConfig config = tier.config().build();
     Channel channel;
     boolean direct = p[0].equals("direct");
-    if (kind.equals("bare") || kind.equals("bare-deadline")) {
+    if (kind.equals("bare") || kind.startsWith("bare-deadline")) {
       InProcessChannelBuilder inProcess = InProcessChannelBuilder.forName(config.hosts().get(0).host());
+      if (kind.equals("bare-deadline-coarse")) {
+        coarse = CoarseTimer.lease();
+        inProcess.scheduledExecutorService(coarse);
+      }
       plain = tier.transport() == Transport.IN_PROCESS
           ? (direct ? inProcess.directExecutor() : inProcess).build()
           : NettyChannelBuilder.forTarget(config.hosts().get(0).toString()).usePlaintext().build();
@@ -127,7 +132,7 @@ public class OverheadBenchmark {
       throw new IllegalArgumentException(setup);
     }
     stub = DatabaseServiceGrpc.newBlockingStub(channel);
-    deadline = kind.equals("bare-deadline");
+    deadline = kind.startsWith("bare-deadline");
     for (int i = 0; i < 1000; i++) {
       stub.getClusterConfig(REQUEST); // connected and warm before measuring (with 200, Netty setups ran JIT-cold)
     }

@@ -133,7 +133,7 @@ class DatabaseChannelConfigTest {
     TierPolicy policy = TierPolicy.of(c, null);
     assertEquals(Pick.LEAST_REQUEST, policy.pick());
     assertEquals(HealthCheckMode.POLL, policy.health(), "least_request keeps the health checks");
-    assertEquals(new PollConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 3), policy.poll());
+    assertEquals(new PollConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 3, 0.2), policy.poll());
     // the tier policy consumes Watch health as well as polled health: the two combine
     assertEquals(HealthCheckMode.WATCH, TierPolicy.of(c.toBuilder().healthCheck(HealthCheckMode.WATCH).build(), null).health());
     DatabaseConfigException bad = assertThrows(DatabaseConfigException.class, () -> DatabaseChannelConfig.fromEnv(Map.of(

@@ -38,14 +38,14 @@ class SimulationTest {
   @Test
   void aNotServingInstanceGetsNoCallWithinItsHealthLoopAndThePollBoundAndComesBack() {
     SimResult r = Scenarios.build("not-serving", "round_robin", 3, 5).run();
-    // MariaDB gone at 20 s: the instance's 10 s loop turns it NOT_SERVING, the next poll (2 s interval + 1 s
-    // timeout) takes it out: from 33 s on it gets nothing
-    for (int s = 33; s < 40; s++) {
+    // MariaDB gone at 20 s: the instance's 10 s loop turns it NOT_SERVING, the next poll (2 s interval +- 20 %,
+    // + 1 s timeout) takes it out: from 34 s on it gets nothing
+    for (int s = 34; s < 40; s++) {
       assertEquals(0.0, r.shareInSecond("sim-1", s), "second " + s + ": " + r.json());
     }
     SimResult.FaultOutcome f = r.faults().get(0);
-    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 13.1, r.table());
-    assertTrue(f.backSeconds() != null && f.backSeconds() <= 13.1, r.table());
+    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 13.5, r.table());
+    assertTrue(f.backSeconds() != null && f.backSeconds() <= 13.5, r.table());
     assertEquals(0, r.failed(), "nothing fails: it leaves the rotation before it goes away");
     // until then its reads are answered OK but empty: what passive signals cannot see, and health polling can
     assertTrue(r.silent() > 0 && r.silent() <= 13 * 100, r.table());
@@ -56,7 +56,7 @@ class SimulationTest {
     SimResult r = Scenarios.build("drain-restart", "round_robin", 3, 2).run();
     assertEquals(0, r.failed(), r.table());
     for (SimResult.FaultOutcome f : r.faults()) {
-      assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 3.1, "out within the poll bound: " + r.table());
+      assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 3.5, "out within the poll bound: " + r.table());
       assertTrue(f.backSeconds() != null, "back after its restart: " + r.table());
     }
   }
@@ -64,9 +64,9 @@ class SimulationTest {
   @Test
   void aStalledPoolIsTakenOutByItsUnansweredPollsAndItsCallsWaitTheStallOut() {
     SimResult r = Scenarios.build("pool-stall", "round_robin", 3, 4).run();
-    // health checks wait in the stalled pool too: 3 unanswered polls (1 s timeout, 2 s apart) take it out
+    // health checks wait in the stalled pool too: 3 unanswered polls (1 s timeout, 2 s +- 20 % apart) take it out
     SimResult.FaultOutcome f = r.faults().get(0);
-    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 9.1, r.table());
+    assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 10.3, r.table());
     // the calls sent to it before that wait for the pool (no deadline is simulated): seconds, not milliseconds
     assertTrue(r.latencyMicros().get("max") > 5_000_000, r.table());
     assertEquals(0, r.failed(), r.table());

@@ -54,7 +54,7 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
   /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
   public static TierPolicy of(DatabaseChannelConfig config, EndpointStates states) {
     return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
-        config.healthPollTimeout(), config.healthPollFailures()),
+        config.healthPollTimeout(), config.healthPollFailures(), PollConfig.JITTER),
         Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM, System::nanoTime,
         config.ewmaDecay());
   }

@@ -16,6 +16,7 @@ import io.grpc.stub.StreamObserver;
 import io.grpc.util.ForwardingLoadBalancerHelper;
 import io.grpc.util.ForwardingSubchannel;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
 import java.util.logging.Logger;
 
 /**
@@ -28,19 +29,24 @@ import java.util.logging.Logger;
  * <p>What the consumer is told: the raw state while not READY; while READY, {@code CONNECTING} until the first
  * answer, {@code READY} after SERVING (or UNIMPLEMENTED: a server without a health service counts as healthy,
  * warned once per helper), {@code TRANSIENT_FAILURE} at once after any other answer, and after
- * {@link PollConfig#failures()} polls in a row without an answer. The next poll goes out one interval after the
- * previous answer, on the helper's synchronization context and scheduler (so a fake clock drives it). A
+ * {@link PollConfig#failures()} polls in a row without an answer. The next poll goes out one interval (+-
+ * {@link PollConfig#jitter()}) after the previous answer, on the helper's synchronization context and scheduler
+ * (so a fake clock drives it). A
  * subchannel created without a consumer listener is not wrapped.
  */
 public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
   private static final Logger log = Logger.getLogger(HealthPollingHelper.class.getName());
   private final LoadBalancer.Helper delegate;
+  private static final int DRAWS = 1 << 20;
   private final PollConfig config;
+  private final IntUnaryOperator random;
   private boolean warnedUnimplemented;
 
-  public HealthPollingHelper(LoadBalancer.Helper delegate, PollConfig config) {
+  /** @param random {@code bound -> [0, bound)}: draws each wait's jitter (the policy's random source) */
+  public HealthPollingHelper(LoadBalancer.Helper delegate, PollConfig config, IntUnaryOperator random) {
     this.delegate = delegate;
     this.config = config;
+    this.random = random;
   }
 
   @Override
@@ -184,8 +190,9 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
 
     private void next(long gen) {
       inFlight = null;
-      timer = sync.schedule(() -> poll(gen), config.interval().toNanos(), TimeUnit.NANOSECONDS,
-          getScheduledExecutorService());
+      long wait = config.jitter() == 0 ? config.interval().toNanos()
+          : config.waitNanos(random.applyAsInt(DRAWS) / (double) DRAWS);
+      timer = sync.schedule(() -> poll(gen), wait, TimeUnit.NANOSECONDS, getScheduledExecutorService());
     }
   }
 }

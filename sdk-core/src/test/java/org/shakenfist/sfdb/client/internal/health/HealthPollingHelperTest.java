@@ -32,7 +32,7 @@ class HealthPollingHelperTest {
 
   @BeforeEach
   void createOne() {
-    HealthPollingHelper producer = new HealthPollingHelper(fake, new PollConfig(INTERVAL, Duration.ofSeconds(1), 3));
+    HealthPollingHelper producer = new HealthPollingHelper(fake, new PollConfig(INTERVAL, Duration.ofSeconds(1), 3), b -> 0);
     fake.sync.execute(() -> {
       subchannel = producer.createSubchannel(LoadBalancer.CreateSubchannelArgs.newBuilder()
           .setAddresses(FakeLoadBalancerHelper.groups("a"))
@@ -72,6 +72,30 @@ class HealthPollingHelperTest {
     assertEquals(1, below.calls.size(), "no poll before the interval");
     fake.clock.advance(Duration.ofMillis(1));
     assertEquals(2, below.calls.size(), "polled again after exactly one interval");
+  }
+
+  @Test
+  void eachWaitIsJitteredWithinTwentyPercentOfTheIntervalByThePolicysRandomSource() {
+    // draws: the lowest, then the highest value the random source can give
+    java.util.ArrayDeque<Integer> draws = new java.util.ArrayDeque<>(List.of(0, (1 << 20) - 1));
+    HealthPollingHelper jittered = new HealthPollingHelper(fake,
+        new PollConfig(INTERVAL, Duration.ofSeconds(1), 3, PollConfig.JITTER), bound -> draws.poll());
+    List<ConnectivityStateInfo> seen = new ArrayList<>();
+    fake.sync.execute(() -> jittered.createSubchannel(LoadBalancer.CreateSubchannelArgs.newBuilder()
+        .setAddresses(FakeLoadBalancerHelper.groups("b"))
+        .addOption(LoadBalancer.HEALTH_CONSUMER_LISTENER_ARG_KEY, seen::add).build()).start(info -> { }));
+    FakeSubchannel b = fake.subchannels.get("b");
+    b.setState(ConnectivityState.READY);
+    b.lastCall().answer(ServingStatus.SERVING);
+    fake.clock.advance(Duration.ofMillis(1599));
+    assertEquals(1, b.calls.size(), "not before 0.8 x the interval");
+    fake.clock.advance(Duration.ofMillis(1));
+    assertEquals(2, b.calls.size(), "the lowest draw: 0.8 x 2 s");
+    b.lastCall().answer(ServingStatus.SERVING);
+    fake.clock.advance(Duration.ofMillis(2399));
+    assertEquals(2, b.calls.size(), "the highest draw waits almost 1.2 x 2 s");
+    fake.clock.advance(Duration.ofMillis(1));
+    assertEquals(3, b.calls.size());
   }
 
   @Test
@@ -129,7 +153,7 @@ class HealthPollingHelperTest {
 
   @Test
   void aSubchannelWithoutConsumerIsNotWrapped() {
-    HealthPollingHelper producer = new HealthPollingHelper(fake, new PollConfig(INTERVAL, Duration.ofSeconds(1), 3));
+    HealthPollingHelper producer = new HealthPollingHelper(fake, new PollConfig(INTERVAL, Duration.ofSeconds(1), 3), b -> 0);
     fake.sync.execute(() -> assertTrue(producer.createSubchannel(LoadBalancer.CreateSubchannelArgs.newBuilder()
         .setAddresses(FakeLoadBalancerHelper.groups("b")).build()) instanceof FakeSubchannel));
   }
