@@ -158,6 +158,14 @@ public final class DatabaseChannelConfig {
     return get(Setting.EWMA_DECAY);
   }
 
+  /**
+   * How long an instance that joins or rejoins a serving tier takes to ramp from 10 % of its share of the calls
+   * to all of it ({@link Duration#ZERO}: off); default 10 s.
+   */
+  public Duration slowStartWindow() {
+    return get(Setting.SLOW_START_WINDOW);
+  }
+
   public Duration keepAliveTime() {
     return get(Setting.KEEPALIVE_TIME);
   }

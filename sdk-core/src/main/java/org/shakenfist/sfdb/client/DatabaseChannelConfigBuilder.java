@@ -108,6 +108,15 @@ public final class DatabaseChannelConfigBuilder {
     return set(Setting.EWMA_DECAY, d);
   }
 
+  /**
+   * Slow start: an instance that enters the rotation of a tier that already serves (after a restart, after
+   * NOT_SERVING, after it reconnected) gets 10 % of its share of the calls at first, all of it after {@code d}
+   * (linearly), under every policy; {@link Duration#ZERO} turns it off (default 10 s).
+   */
+  public DatabaseChannelConfigBuilder slowStartWindow(Duration d) {
+    return set(Setting.SLOW_START_WINDOW, d);
+  }
+
   public DatabaseChannelConfigBuilder keepAliveTime(Duration d) {
     return set(Setting.KEEPALIVE_TIME, d);
   }

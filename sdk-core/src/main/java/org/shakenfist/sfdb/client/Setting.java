@@ -58,6 +58,11 @@ final class Setting<T> {
           + "every call to one instance (diagnostics only)");
   static final Setting<Duration> EWMA_DECAY = duration("ewmaDecay", "EWMA_DECAY", Duration.ofSeconds(10),
       "`peak_ewma`: how fast an instance's latency estimate forgets (Finagle's and Linkerd's 10 s)");
+  static final Setting<Duration> SLOW_START_WINDOW = new Setting<>("slowStartWindow", PREFIX + "SLOW_START_WINDOW",
+      Duration.ofSeconds(10), Parsers.show(Duration.ofSeconds(10)), Parsers.DURATION,
+      v -> notNegative("slowStartWindow", v), Parsers::show,
+      "an instance that joins or rejoins a serving tier ramps from 10 % of its share to all of it over this time "
+          + "(`0`: off)");
   static final Setting<Duration> KEEPALIVE_TIME = duration("keepAliveTime", "KEEPALIVE_TIME",
       Duration.ofSeconds(10), "HTTP/2 keepalive ping interval (the gateway allows one every 5 s)");
   static final Setting<Duration> KEEPALIVE_TIMEOUT = duration("keepAliveTimeout", "KEEPALIVE_TIMEOUT",
@@ -190,6 +195,13 @@ final class Setting<T> {
       throw new DatabaseConfigException(name, String.valueOf(n), "is not in " + min + ".." + max);
     }
     return n;
+  }
+
+  private static Duration notNegative(String name, Duration d) {
+    if (d.isNegative()) {
+      throw new DatabaseConfigException(name, d.toString(), "must not be negative");
+    }
+    return d;
   }
 
   private static Duration positive(String name, Duration d) {

@@ -30,6 +30,11 @@ public final class ManualClock extends AbstractExecutorService implements Schedu
   }
 
   /** Tasks scheduled and not yet run or cancelled. */
+  /** Virtual time now, in nanoseconds from the clock's creation (a ticker for the policies). */
+  public long nanos() {
+    return now;
+  }
+
   public int pending() {
     return queue.size();
   }

@@ -24,10 +24,31 @@ import java.util.Map;
  * @param perInstance attempts sent to each instance, in instance order
  * @param perSecond attempts sent to each instance in each second of the run (rows: seconds; columns: instances)
  * @param faults the declared faults ({@link Simulation#fault}) and how the policy answered them
+ * @param callStartNanos each ended call's start, in virtual time, in the order the calls ended
+ * @param callLatencyNanos each ended call's latency, in the same order
  */
 public record SimResult(String scenario, long calls, long failed, long silent, Map<String, Long> latencyMicros,
     double attemptsPerCall, int maxAttempts, Map<String, Long> perInstance, long[][] perSecond,
-    List<FaultOutcome> faults) {
+    List<FaultOutcome> faults, long[] callStartNanos, long[] callLatencyNanos) {
+
+  /**
+   * The nearest-rank percentile {@code q} (e.g. 0.99) of the latencies of the calls that started in
+   * [{@code from}, {@code to}), in microseconds (0 when none did).
+   */
+  public long latencyMicros(double q, java.time.Duration from, java.time.Duration to) {
+    long a = from.toNanos();
+    long b = to.toNanos();
+    long[] in = new long[callStartNanos.length];
+    int n = 0;
+    for (int i = 0; i < callStartNanos.length; i++) {
+      if (callStartNanos[i] >= a && callStartNanos[i] < b) {
+        in[n++] = callLatencyNanos[i];
+      }
+    }
+    long[] sorted = Arrays.copyOf(in, n);
+    Arrays.sort(sorted);
+    return Recorder.micros(sorted, q);
+  }
 
   /** The status an instance answers a silently failed call with: OK (so the client counts a success). */
   static final Status SILENT = Status.OK.withDescription("OK but empty: the database failed");
@@ -119,6 +140,7 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
     private final long[][] perTenth;
     private final List<long[]> faults = new ArrayList<>();
     private long[] latencies = new long[1 << 16];
+    private long[] starts = new long[1 << 16];
     private long calls;
     private long failed;
     private long silent;
@@ -146,7 +168,9 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
     void done(long startNanos, long endNanos, Status status, int callAttempts) {
       if (calls == latencies.length) {
         latencies = Arrays.copyOf(latencies, latencies.length * 2);
+        starts = Arrays.copyOf(starts, starts.length * 2);
       }
+      starts[(int) calls] = startNanos;
       latencies[(int) calls++] = endNanos - startNanos;
       if (!status.isOk()) {
         failed++;
@@ -172,7 +196,8 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
       }
       List<FaultOutcome> outcomes = faults.stream().map(f -> outcome((int) f[0], f[1], f[2])).toList();
       return new SimResult(scenario, calls, failed, silent, lat, calls == 0 ? 0 : attempts / (double) calls,
-          maxAttempts, per, perSecond, outcomes);
+          maxAttempts, per, perSecond, outcomes, Arrays.copyOf(starts, (int) calls),
+          Arrays.copyOf(latencies, (int) calls));
     }
 
     private FaultOutcome outcome(int instance, long from, long to) {
@@ -207,7 +232,7 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
     }
 
     /** The nearest-rank percentile, in microseconds. */
-    private static long micros(long[] sorted, double q) {
+    static long micros(long[] sorted, double q) {
       if (sorted.length == 0) {
         return 0;
       }

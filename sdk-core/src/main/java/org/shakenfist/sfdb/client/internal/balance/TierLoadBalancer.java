@@ -8,6 +8,7 @@ import io.grpc.EquivalentAddressGroup;
 import io.grpc.LoadBalancer;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.SynchronizationContext;
 import io.grpc.util.ForwardingSubchannel;
 import io.grpc.util.MultiChildLoadBalancer;
 import java.net.SocketAddress;
@@ -31,7 +32,8 @@ import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
  *       ({@link LoadBalancer#HEALTH_CONSUMER_LISTENER_ARG_KEY}) that the health producer below (unary polls, or
  *       grpc's Watch) tells; pick_first sees the raw connection state, untouched. With health checks on, an
  *       instance enters the rotation at its first SERVING answer, not when it connects;</li>
- *   <li>picks among the instances in the rotation as its {@link Pick} says;</li>
+ *   <li>picks among the instances in the rotation as its {@link Pick} says; an instance that enters a rotation
+ *       that already serves ramps up from 0.1 of its share to all of it over the slow-start window;</li>
  *   <li>panics: when every connected instance has been found unhealthy, calls go to all of them rather than
  *       to none (logged once per panic);</li>
  *   <li>reports every instance's state to the channel's {@link EndpointStates}.</li>
@@ -50,6 +52,11 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   private SubchannelPicker currentPicker;
   private boolean panic;
   private Endpoint stuckTo; // PICK_FIRST: the instance every call goes to while it stays in the rotation
+  private SynchronizationContext.ScheduledHandle rampTimer; // rebuilds the picker when the last ramp ends
+  private long rampTimerFor = Long.MIN_VALUE;
+  private long servingSince = Long.MIN_VALUE; // when the rotation last became non-empty
+  /** Instances entering this soon after the rotation first served are the channel's start: no ramp. */
+  static final long STARTUP_NANOS = 2_000_000_000L;
 
   TierLoadBalancer(Helper helper, TierPolicy policy) {
     super(helper);
@@ -71,6 +78,10 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
 
   @Override
   public void shutdown() {
+    if (rampTimer != null) {
+      rampTimer.cancel();
+      rampTimer = null;
+    }
     super.shutdown();
     groups.clear();
   }
@@ -101,14 +112,35 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       inRotation = unhealthy;
     }
     long now = policy.ticker().getAsLong();
+    // slow start: an instance that enters while another one stays in ramps up; not in panic, not when it is the
+    // only one, and not among a channel's first instances (their first answers come in over its first seconds)
+    boolean served = false;
+    for (Endpoint e : inRotation) {
+      served |= e.wasIn;
+    }
+    if (inRotation.isEmpty() || panic) {
+      servingSince = Long.MIN_VALUE;
+    } else if (servingSince == Long.MIN_VALUE) {
+      servingSince = now;
+    }
+    long window = panic ? 0 : policy.slowStart().toNanos();
+    long rampsUntil = Long.MIN_VALUE;
     for (ChildLbState c : getChildLbStates()) {
       Endpoint e = (Endpoint) c;
       boolean in = inRotation.contains(e);
       if (!in) {
         e.latency.reset(now); // when it returns, its old latency no longer says anything
+      } else if (!e.wasIn) {
+        boolean ramps = served && window > 0 && (e.everIn || now - servingSince >= STARTUP_NANOS);
+        e.enter(now, ramps ? window : 0);
       }
+      if (in && e.rampsUntil() > now) {
+        rampsUntil = Math.max(rampsUntil, e.rampsUntil());
+      }
+      e.wasIn = in;
       e.report(in);
     }
+    scheduleRampEnd(rampsUntil, now);
     if (policy.pick() == Pick.PEAK_EWMA) { // a new or returning instance starts at the tier's typical cost
       double sum = 0;
       int n = 0;
@@ -127,14 +159,32 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         stuckTo = inRotation.contains(stuckTo) ? stuckTo : inRotation.get(0);
         inRotation = List.of(stuckTo);
       }
-      update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random(), policy.ticker()));
+      update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random(),
+          policy.ticker(), rampsUntil > now));
     } else if (waiting || !unhealthy.isEmpty()) {
       update(ConnectivityState.CONNECTING, new FixedResultPicker(PickResult.withNoResult()));
     } else { // every instance failed to connect: their pick_first pickers carry the errors
       List<Endpoint> all = new ArrayList<>();
       getChildLbStates().forEach(c -> all.add((Endpoint) c));
-      update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random(), policy.ticker()));
+      update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random(),
+          policy.ticker(), false));
     }
+  }
+
+  /** While an instance ramps up, its picker weighs it; when the last ramp ends, the picks go back to the plain ones. */
+  private void scheduleRampEnd(long until, long now) {
+    if (until <= now || until == rampTimerFor) {
+      return;
+    }
+    if (rampTimer != null) {
+      rampTimer.cancel();
+    }
+    rampTimerFor = until;
+    rampTimer = getHelper().getSynchronizationContext().schedule(() -> {
+      rampTimer = null;
+      rampTimerFor = Long.MIN_VALUE;
+      updateOverallBalancingState();
+    }, until - now, java.util.concurrent.TimeUnit.NANOSECONDS, getHelper().getScheduledExecutorService());
   }
 
   private void update(ConnectivityState state, SubchannelPicker picker) {
@@ -184,6 +234,10 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         };
       }
     };
+    boolean wasIn; // in the rotation at the last update
+    boolean everIn;
+    private long enteredAt;
+    private long rampNanos; // 0: no ramp since it entered
     private ConnectivityStateInfo raw = ConnectivityStateInfo.forNonError(ConnectivityState.IDLE);
     private ConnectivityStateInfo health = ConnectivityStateInfo.forNonError(ConnectivityState.CONNECTING);
     private Health verdict = Health.UNKNOWN;
@@ -192,6 +246,23 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       super(key, pickFirstLbProvider);
       this.host = group == null ? null : group.getAttributes().get(SfdbNameResolver.GATEWAY_HOST);
       this.address = group == null ? null : group.getAddresses().get(0);
+    }
+
+    /** It entered the rotation at {@code now}, ramping up over {@code rampNanos} (0: at once). */
+    void enter(long now, long rampNanos) {
+      this.everIn = true;
+      this.enteredAt = now;
+      this.rampNanos = rampNanos;
+    }
+
+    long rampsUntil() {
+      return rampNanos == 0 ? Long.MIN_VALUE : enteredAt + rampNanos;
+    }
+
+    /** Its share of the calls now, relative to a full one: from 0.1 at entry to 1 at the end of its ramp. */
+    double weight(long now) {
+      long since = now - enteredAt;
+      return rampNanos == 0 || since >= rampNanos ? 1 : 0.1 + 0.9 * Math.max(0, since) / rampNanos;
     }
 
     /** READY (healthy), TRANSIENT_FAILURE (found unhealthy) or anything else (not known yet). */

@@ -15,19 +15,78 @@ import java.util.function.IntUnaryOperator;
 final class TierPickers {
   private TierPickers() {}
 
+  /** @param ramping some instance ramps up (slow start): the picker weighs the instances while they do */
   static SubchannelPicker of(Pick pick, List<TierLoadBalancer.Endpoint> endpoints, AtomicInteger sequence,
-      IntUnaryOperator random, java.util.function.LongSupplier ticker) {
+      IntUnaryOperator random, java.util.function.LongSupplier ticker, boolean ramping) {
     TierLoadBalancer.Endpoint[] e = endpoints.toArray(new TierLoadBalancer.Endpoint[0]);
     SubchannelPicker[] pickers = new SubchannelPicker[e.length];
     for (int i = 0; i < e.length; i++) {
       pickers[i] = e[i].getCurrentPicker();
     }
+    boolean ramps = ramping && e.length > 1;
     return switch (pick) {
-      case ROUND_ROBIN -> new RoundRobin(pickers, sequence);
-      case LEAST_REQUEST -> e.length == 1 ? new RoundRobin(pickers, sequence) : new TwoChoices(e, pickers, random, null);
-      case PEAK_EWMA -> new TwoChoices(e, pickers, random, ticker); // one instance: still timed, for its return
+      case ROUND_ROBIN -> ramps ? new RampingRotation(e, pickers, sequence, random, ticker)
+          : new RoundRobin(pickers, sequence);
+      case LEAST_REQUEST -> e.length == 1 ? new RoundRobin(pickers, sequence)
+          : new TwoChoices(e, pickers, random, ticker, false, ramps);
+      case PEAK_EWMA -> new TwoChoices(e, pickers, random, ticker, true, ramps); // one: still timed, for its return
       case PICK_FIRST -> new RoundRobin(Arrays.copyOf(pickers, 1), sequence); // the policy passes the one instance
     };
+  }
+
+  private static final int DRAWS = 1 << 20;
+
+  /**
+   * round_robin while an instance ramps up: the rotation's next instance takes the call with probability its
+   * weight (1 for those not ramping, so with nothing ramping this is the exact rotation); a call it declines goes
+   * to an instance drawn at random by the same rule, so no one neighbour in the rotation takes what the ramping
+   * one declines (Envoy #26290). Each instance's share is then its weight over the sum of the weights (a ramping
+   * one at 0.1 among two full ones: 0.1 / 2.1). At most eight draws; the eighth is kept.
+   */
+  static final class RampingRotation extends SubchannelPicker {
+    private final TierLoadBalancer.Endpoint[] endpoints;
+    private final SubchannelPicker[] pickers;
+    private final AtomicInteger sequence;
+    private final IntUnaryOperator random;
+    private final java.util.function.LongSupplier ticker;
+
+    RampingRotation(TierLoadBalancer.Endpoint[] endpoints, SubchannelPicker[] pickers, AtomicInteger sequence,
+        IntUnaryOperator random, java.util.function.LongSupplier ticker) {
+      this.endpoints = endpoints;
+      this.pickers = pickers;
+      this.sequence = sequence;
+      this.random = random;
+      this.ticker = ticker;
+    }
+
+    @Override
+    public PickResult pickSubchannel(PickSubchannelArgs args) {
+      long now = ticker.getAsLong();
+      int i = (sequence.getAndIncrement() & Integer.MAX_VALUE) % pickers.length;
+      for (int draw = 0; draw < 7 && !takes(endpoints[i].weight(now)); draw++) {
+        i = random.applyAsInt(pickers.length);
+      }
+      return pickers[i].pickSubchannel(args);
+    }
+
+    private boolean takes(double weight) {
+      return weight >= 1 || random.applyAsInt(DRAWS) < weight * DRAWS;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof RampingRotation r && r.sequence == sequence && Arrays.equals(r.pickers, pickers);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(pickers) + 1;
+    }
+
+    @Override
+    public String toString() {
+      return "RampingRotation" + Arrays.toString(endpoints);
+    }
   }
 
   /** Each instance in turn, from a sequence shared by every picker of the policy (an exact rotation). */
@@ -71,14 +130,18 @@ final class TierPickers {
     private final TierLoadBalancer.Endpoint[] endpoints;
     private final SubchannelPicker[] pickers;
     private final IntUnaryOperator random;
-    private final java.util.function.LongSupplier ticker; // null: cost is calls in flight alone
+    private final java.util.function.LongSupplier ticker;
+    private final boolean latency; // peak_ewma: cost = latency x (calls in flight + 1); else calls in flight
+    private final boolean ramping; // slow start: a cost is divided by the instance's weight
 
     TwoChoices(TierLoadBalancer.Endpoint[] endpoints, SubchannelPicker[] pickers, IntUnaryOperator random,
-        java.util.function.LongSupplier ticker) {
+        java.util.function.LongSupplier ticker, boolean latency, boolean ramping) {
       this.endpoints = endpoints;
       this.pickers = pickers;
       this.random = random;
       this.ticker = ticker;
+      this.latency = latency;
+      this.ramping = ramping;
     }
 
     /**
@@ -99,6 +162,21 @@ final class TierPickers {
       return b.inFlight.get() < a.inFlight.get() ? j : i;
     }
 
+    /** least_request's choice: fewer calls in flight; the first drawn on a tie. */
+    private int fewer(int i, int j) {
+      return endpoints[j].inFlight.get() < endpoints[i].inFlight.get() ? j : i;
+    }
+
+    /**
+     * Slow start: a ramping winner keeps the call with probability its weight, else the other one takes it, so a
+     * ramping instance gets about its weight times what it would win (whatever the load: a cost divided by the
+     * weight would give it nothing at all while no calls are in flight).
+     */
+    private int ramped(int winner, int other) {
+      double w = endpoints[winner].weight(ticker.getAsLong());
+      return w >= 1 || random.applyAsInt(DRAWS) < w * DRAWS ? winner : other;
+    }
+
     @Override
     public PickResult pickSubchannel(PickSubchannelArgs args) {
       int n = endpoints.length;
@@ -109,7 +187,10 @@ final class TierPickers {
         if (j >= i) {
           j++;
         }
-        pick = ticker == null ? (endpoints[j].inFlight.get() < endpoints[i].inFlight.get() ? j : i) : cheaper(i, j);
+        pick = latency ? cheaper(i, j) : fewer(i, j);
+        if (ramping) {
+          pick = ramped(pick, pick == i ? j : i);
+        }
       }
       PickResult r = pickers[pick].pickSubchannel(args);
       return r.getSubchannel() == null ? r
@@ -118,7 +199,7 @@ final class TierPickers {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof TwoChoices t && Arrays.equals(t.pickers, pickers);
+      return o instanceof TwoChoices t && t.ramping == ramping && Arrays.equals(t.pickers, pickers);
     }
 
     @Override

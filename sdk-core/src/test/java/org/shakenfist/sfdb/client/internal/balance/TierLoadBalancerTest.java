@@ -94,6 +94,72 @@ class TierLoadBalancerTest {
     assertEquals(Set.of("b"), fake.picked(8));
   }
 
+  private void startWithSlowStart(Pick pick, Duration window, String... names) {
+    lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.POLL, POLL, pick, null,
+        new Random(5)::nextInt, fake.clock::nanos, Duration.ofSeconds(10), window));
+    fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+        .setAddresses(FakeLoadBalancerHelper.groups(names)).build()));
+  }
+
+  private Map<String, Integer> picks(int n) {
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      counts.merge(FakeLoadBalancerHelper.name(fake.pick()), 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  @Test
+  void aReturningInstanceRampsFromATenthOfItsShareToAllOfItAndTheOthersShareWhatItDeclines() {
+    startWithSlowStart(Pick.ROUND_ROBIN, Duration.ofSeconds(10), "a", "b", "c");
+    ready("a", "b", "c");
+    answer(ServingStatus.SERVING, "a", "b", "c");
+    assertEquals(Map.of("a", 1000, "b", 1000, "c", 1000), picks(3000), "a channel's first instances do not ramp");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.NOT_SERVING, "b");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.SERVING, "b"); // back at weight 0.1: 0.1 / (1 + 0.1 + 1) of the calls
+    Map<String, Integer> first = picks(30_000);
+    assertEquals(0.1 / 2.1, first.get("b") / 30_000.0, 0.005, first.toString());
+    assertEquals(first.get("a"), first.get("c"), 30_000 * 0.02, "what b declines is shared, not left to one neighbour: "
+        + first);
+    fake.clock.advance(Duration.ofSeconds(5)); // half way: weight 0.55
+    Map<String, Integer> half = picks(30_000);
+    assertEquals(0.55 / 2.55, half.get("b") / 30_000.0, 0.01, half.toString());
+    fake.clock.advance(Duration.ofSeconds(5)); // the ramp's end rebuilds the plain rotation
+    assertEquals(Map.of("a", 1000, "b", 1000, "c", 1000), picks(3000), "an exact rotation once every weight is full");
+  }
+
+  @Test
+  void peakEwmaRampsAReturningInstanceByItsCost() {
+    startWithSlowStart(Pick.PEAK_EWMA, Duration.ofSeconds(10), "a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.NOT_SERVING, "b");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.SERVING, "b");
+    // equal costs (no estimates yet, no calls in flight): the first drawn wins, b half the draws, and keeps one
+    // with probability its weight, 0.1 at entry
+    Map<String, Integer> first = picks(20_000);
+    assertEquals(0.05, first.get("b") / 20_000.0, 0.01, first.toString());
+    fake.clock.advance(Duration.ofSeconds(10));
+    Map<String, Integer> after = picks(20_000);
+    assertEquals(0.5, after.get("b") / 20_000.0, 0.02, "its full share after the window: " + after);
+  }
+
+  @Test
+  void aZeroWindowTurnsSlowStartOff() {
+    startWithSlowStart(Pick.ROUND_ROBIN, Duration.ZERO, "c", "d");
+    ready("c", "d");
+    answer(ServingStatus.SERVING, "c", "d");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.NOT_SERVING, "d");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.SERVING, "d");
+    assertEquals(Map.of("c", 500, "d", 500), picks(1000), "window 0: back at its full share at once");
+  }
+
   @Test
   void roundRobinIsAnExactRotationOverTheHealthyInstances() {
     start(Pick.ROUND_ROBIN, "a", "b", "c");
@@ -256,7 +322,7 @@ class TierLoadBalancerTest {
   private Map<String, Integer> peakEwmaPicks(boolean cFails) {
     long[] now = {0};
     lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.POLL, POLL, Pick.PEAK_EWMA,
-        null, new Random(3)::nextInt, () -> now[0], Duration.ofSeconds(10)));
+        null, new Random(3)::nextInt, () -> now[0], Duration.ofSeconds(10), Duration.ZERO));
     fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
         .setAddresses(FakeLoadBalancerHelper.groups("a", "b", "c")).build()));
     ready("a", "b", "c");
