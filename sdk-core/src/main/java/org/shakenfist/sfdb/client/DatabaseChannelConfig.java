@@ -140,6 +140,14 @@ public final class DatabaseChannelConfig {
     return get(Setting.HEALTH_POLL_FAILURES);
   }
 
+  /**
+   * Failed calls in a row that take an instance out of the rotation for a while (10 s, doubling for each repeat up
+   * to 160 s), never more than half of them; 0: off (default 5).
+   */
+  public int ejectAfterFailures() {
+    return get(Setting.EJECT_AFTER_FAILURES);
+  }
+
   /** Whether grpc's outlier detection ejects an instance that fails most calls (see the operator guide). */
   public boolean outlierDetection() {
     return get(Setting.OUTLIER_DETECTION);

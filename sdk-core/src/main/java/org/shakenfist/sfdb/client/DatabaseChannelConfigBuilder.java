@@ -87,6 +87,16 @@ public final class DatabaseChannelConfigBuilder {
     return set(Setting.HEALTH_POLL_FAILURES, n);
   }
 
+  /**
+   * Ejection for a small tier: after {@code n} failed calls in a row (UNAVAILABLE, INTERNAL, UNKNOWN,
+   * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, DATA_LOSS) an instance leaves the rotation for 10 s, 20 s, 40 s ... up
+   * to 160 s for repeats, and comes back through slow start; at most half the instances are out at once, so it
+   * works from two instances on. 0..100, 0 turns it off (default 5).
+   */
+  public DatabaseChannelConfigBuilder ejectAfterFailures(int n) {
+    return set(Setting.EJECT_AFTER_FAILURES, n);
+  }
+
   /** Opt in to outlier ejection (default off). */
   public DatabaseChannelConfigBuilder outlierDetection(boolean on) {
     return set(Setting.OUTLIER_DETECTION, on);

@@ -48,6 +48,9 @@ final class Setting<T> {
       Duration.ofSeconds(1), "`poll` mode: deadline of one poll");
   static final Setting<Integer> HEALTH_POLL_FAILURES = whole("healthPollFailures", "HEALTH_POLL_FAILURES", 3, 1,
       100, "`poll` mode: unanswered polls in a row before a healthy instance is taken out (1..100; a NOT_SERVING answer takes it out at once)");
+  static final Setting<Integer> EJECT_AFTER_FAILURES = whole("ejectAfterFailures", "EJECT_AFTER_FAILURES", 5, 0,
+      100, "failed calls in a row (UNAVAILABLE, INTERNAL, ...) that take an instance out for 10 s, doubling for each "
+          + "repeat up to 160 s; never more than half the instances (0: off)");
   static final Setting<Boolean> OUTLIER_DETECTION = bool("outlierDetection", "OUTLIER_DETECTION", false,
       "`on`: eject an instance that fails most calls (thresholds below)");
   static final Setting<String> LB_POLICY = new Setting<>("loadBalancingPolicy", PREFIX + "LB_POLICY",

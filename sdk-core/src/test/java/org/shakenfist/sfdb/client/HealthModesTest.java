@@ -20,7 +20,8 @@ class HealthModesTest {
   @Test
   void outlierDetectionEjectsAnInstanceThatFailsEveryCall() throws Exception {
     try (TestTier tier = TestTier.inProcess(3);
-        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().outlierDetection(true).build())) {
+        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().outlierDetection(true).ejectAfterFailures(0)
+            .build())) {
       tier.warmUp(ch);
       TestTier.Instance bad = tier.instances.get(1);
       bad.failWith = Status.INTERNAL.withDescription("broken replica");
@@ -48,8 +49,26 @@ class HealthModesTest {
   }
 
   @Test
-  void withoutOutlierDetectionTheFailingInstanceKeepsItsShare() throws Exception {
+  void byDefaultAnInstanceThatFailsEveryCallIsEjectedAfterFiveInARow() throws Exception {
     try (TestTier tier = TestTier.inProcess(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().build())) {
+      tier.warmUp(ch);
+      tier.instances.get(1).failWith = Status.INTERNAL;
+      int failed = 0;
+      for (int i = 0; i < 300; i++) {
+        try {
+          TestTier.call(ch);
+        } catch (StatusRuntimeException e) {
+          failed++;
+        }
+      }
+      assertEquals(5, failed, "ejected for 10 s after its fifth failure in a row");
+    }
+  }
+
+  @Test
+  void withoutEjectionTheFailingInstanceKeepsItsShare() throws Exception {
+    try (TestTier tier = TestTier.inProcess(3);
+        DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().ejectAfterFailures(0).build())) {
       tier.warmUp(ch);
       tier.instances.get(1).failWith = Status.INTERNAL;
       int failed = 0;

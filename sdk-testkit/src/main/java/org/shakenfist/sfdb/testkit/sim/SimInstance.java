@@ -111,6 +111,8 @@ public final class SimInstance {
   private long warmUpNanos;
   private boolean stalled;
   private Status failFast;
+  private double failFraction;
+  private Status failSome;
   private long served;
 
   SimInstance(String name, Simulation sim, ServiceTime serviceTime, long healthPhase) {
@@ -225,6 +227,15 @@ public final class SimInstance {
     this.failFast = status;
   }
 
+  /**
+   * A {@code fraction} of the calls, drawn at random, fail at once with {@code status} (0: off), as errors spread
+   * evenly over a tier (a shared cause: the database, the network) would.
+   */
+  public void failSome(double fraction, Status status) {
+    this.failFraction = fraction;
+    this.failSome = status;
+  }
+
   /** The worker pool stops taking calls off its queue (on) and resumes (off). */
   public void stall(boolean on) {
     this.stalled = on;
@@ -268,7 +279,8 @@ public final class SimInstance {
       done.complete(Status.UNAVAILABLE.withDescription(name + " is down"));
       return;
     }
-    Status failure = failFast;
+    Status failure = failFast != null ? failFast
+        : failFraction > 0 && sim.random().nextDouble() < failFraction ? failSome : null;
     if (failure != null) {
       sim.clock().at(sim.clock().nanos() + 1_000_000, () -> finish(done, failure));
       return;

@@ -114,8 +114,9 @@ class SimulationTest {
 
   @Test
   void retriesAsTheChannelConfiguresThemHideAFastFailingInstanceAndTheBudgetLimitsThem() {
-    SimResult plain = Scenarios.build("fast-fail", "round_robin", 3, 3).run();
-    assertTrue(plain.failed() > 1_500, "a third of 20 s x 300/s fail without retries: " + plain.table());
+    SimResult plain = Scenarios.build("fast-fail", 3, 3, b -> b.channel(org.shakenfist.sfdb.client
+        .DatabaseChannelConfig.builder().hosts("sim").ejectAfterFailures(0).build())).run();
+    assertTrue(plain.failed() > 1_500, "a third of 20 s x 300/s fail without retries or ejection: " + plain.table());
     SimResult retried = Scenarios.build("fast-fail", 3, 3, b -> b.channel(channel().build())).run();
     assertTrue(retried.failed() * 50 < plain.failed(), "retried around it: " + retried.table());
     assertTrue(retried.attemptsPerCall() > 1.05 && retried.maxAttempts() > 1, retried.table());
@@ -127,8 +128,38 @@ class SimulationTest {
   }
 
   private static org.shakenfist.sfdb.client.DatabaseChannelConfigBuilder channel() {
-    return org.shakenfist.sfdb.client.DatabaseChannelConfig.builder().hosts("sim")
+    return org.shakenfist.sfdb.client.DatabaseChannelConfig.builder().hosts("sim").ejectAfterFailures(0)
         .retryMethods("shakenfist.protos.DatabaseService");
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {2, 3, 4, 8})
+  void aFastFailingInstanceIsEjectedAfterFiveFailuresEvenOfTwo(int instances) {
+    for (String policy : List.of("round_robin", "least_request", "peak_ewma")) {
+      SimResult r = Scenarios.build("fast-fail", policy, instances, 7).run();
+      // out after 5 failures (10 s), back, 5 more (20 s), back after the fault: at most 5 per ejection
+      assertTrue(r.failed() <= 10, policy + " N=" + instances + ": " + r.table());
+      SimResult.FaultOutcome f = r.faults().get(0);
+      assertTrue(f.toLowSeconds() != null && f.toLowSeconds() <= 1.0, "within 1 s: " + r.table());
+    }
+  }
+
+  @Test
+  void errorsSpreadEvenlyOverTheInstancesEjectNone() {
+    for (double fraction : new double[] {0.05, 0.1}) {
+      for (long seed = 1; seed <= 4; seed++) {
+        Simulation sim = Simulation.builder().instances(4).seed(seed).duration(java.time.Duration.ofSeconds(60))
+            .build();
+        sim.instances().forEach(i -> i.failSome(fraction, io.grpc.Status.UNAVAILABLE));
+        SimResult r = sim.run();
+        for (int s = 2; s < 60; s++) {
+          for (String i : r.perInstance().keySet()) {
+            assertTrue(r.shareInSecond(i, s) > 0.15, fraction + " seed " + seed + ": " + i + " out in second " + s);
+          }
+        }
+        assertEquals(fraction, r.failed() / (double) r.calls(), 0.01, r.table());
+      }
+    }
   }
 
   @Test

@@ -78,6 +78,13 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
 
   @Override
   public void shutdown() {
+    for (ChildLbState c : getChildLbStates()) {
+      Endpoint e = (Endpoint) c;
+      if (e.ejectionTimer != null) {
+        e.ejectionTimer.cancel();
+        e.ejectionTimer = null;
+      }
+    }
     if (rampTimer != null) {
       rampTimer.cancel();
       rampTimer = null;
@@ -97,7 +104,13 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       ConnectivityState s = e.getCurrentState();
       if (s == ConnectivityState.READY) {
         switch (e.healthState()) {
-          case READY -> inRotation.add(e);
+          case READY -> {
+            if (e.ejected) {
+              unhealthy.add(e);
+            } else {
+              inRotation.add(e);
+            }
+          }
           case TRANSIENT_FAILURE -> unhealthy.add(e);
           default -> awaitingHealth = true;
         }
@@ -160,15 +173,56 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         inRotation = List.of(stuckTo);
       }
       update(ConnectivityState.READY, TierPickers.of(policy.pick(), inRotation, sequence, policy.random(),
-          policy.ticker(), rampsUntil > now));
+          policy.ticker(), rampsUntil > now, policy.ejectAfter() > 0));
     } else if (waiting || !unhealthy.isEmpty()) {
       update(ConnectivityState.CONNECTING, new FixedResultPicker(PickResult.withNoResult()));
     } else { // every instance failed to connect: their pick_first pickers carry the errors
       List<Endpoint> all = new ArrayList<>();
       getChildLbStates().forEach(c -> all.add((Endpoint) c));
       update(ConnectivityState.TRANSIENT_FAILURE, TierPickers.of(Pick.ROUND_ROBIN, all, sequence, policy.random(),
-          policy.ticker(), false));
+          policy.ticker(), false, false));
     }
+  }
+
+  /** Base and longest time an ejected instance stays out (doubling for each repeat in between). */
+  static final long EJECTION_NANOS = 10_000_000_000L;
+  static final int MAX_EJECTION_DOUBLINGS = 4; // 160 s
+
+  /**
+   * {@code e} failed {@link TierPolicy#ejectAfter()} calls in a row: out for a while, unless that would leave fewer
+   * than half of the connected instances in the rotation (then the failures are the tier's or the caller's, not
+   * this instance's, and ejecting would only concentrate the load).
+   */
+  private void maybeEject(Endpoint e) {
+    if (e.ejected || !e.wasIn) {
+      return;
+    }
+    int connected = 0;
+    int serving = 0;
+    for (ChildLbState c : getChildLbStates()) {
+      Endpoint o = (Endpoint) c;
+      if (o.getCurrentState() == ConnectivityState.READY) {
+        connected++;
+        serving += o.wasIn && !o.ejected ? 1 : 0;
+      }
+    }
+    if (2 * (serving - 1) < connected) {
+      return;
+    }
+    long out = EJECTION_NANOS << Math.min(e.ejections, MAX_EJECTION_DOUBLINGS);
+    e.ejections++;
+    e.ejected = true;
+    getHelper().getChannelLogger().log(ChannelLogLevel.WARNING, "sfdb: {0} failed {1} calls in a row: out for {2} s",
+        e.address, policy.ejectAfter(), out / 1_000_000_000L);
+    log.warning("sfdb: gateway instance " + e.address + " failed " + policy.ejectAfter()
+        + " calls in a row: ejected for " + out / 1_000_000_000L + " s");
+    e.ejectionTimer = getHelper().getSynchronizationContext().schedule(() -> {
+      e.ejectionTimer = null;
+      e.ejected = false;
+      e.consecutiveFailures.set(0);
+      updateOverallBalancingState();
+    }, out, java.util.concurrent.TimeUnit.NANOSECONDS, getHelper().getScheduledExecutorService());
+    updateOverallBalancingState();
   }
 
   /** While an instance ramps up, its picker weighs it; when the last ramp ends, the picks go back to the plain ones. */
@@ -215,7 +269,16 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     private final SocketAddress address;
     final AtomicInteger inFlight = new AtomicInteger();
     final PeakEwma latency = new PeakEwma(policy.ewmaDecay().toNanos(), policy.ticker().getAsLong());
-    /** Counts the calls in flight (least_request, peak_ewma) and, for peak_ewma, times each. */
+    /** Failed calls in a row (ejection). */
+    final AtomicInteger consecutiveFailures = new AtomicInteger();
+    boolean ejected; // on the synchronization context
+    int ejections;
+    SynchronizationContext.ScheduledHandle ejectionTimer;
+
+    /**
+     * Counts the calls in flight (least_request, peak_ewma), times each (peak_ewma) and counts failures in a row
+     * (ejection); installed on every pick of such a policy.
+     */
     final ClientStreamTracer.Factory inFlightTracer = new ClientStreamTracer.Factory() {
       @Override
       public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
@@ -226,9 +289,17 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
           @Override
           public void streamClosed(Status status) {
             inFlight.decrementAndGet();
+            boolean failed = INSTANCE_FAILURES.contains(status.getCode());
             if (timed) {
               long now = policy.ticker().getAsLong();
-              latency.observe(now - start, !INSTANCE_FAILURES.contains(status.getCode()), now);
+              latency.observe(now - start, !failed, now);
+            }
+            if (policy.ejectAfter() > 0) {
+              if (!failed) {
+                consecutiveFailures.set(0);
+              } else if (consecutiveFailures.incrementAndGet() == policy.ejectAfter()) {
+                TierLoadBalancer.this.getHelper().getSynchronizationContext().execute(() -> maybeEject(Endpoint.this));
+              }
             }
           }
         };

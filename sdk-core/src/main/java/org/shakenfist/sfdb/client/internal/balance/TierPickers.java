@@ -15,9 +15,12 @@ import java.util.function.IntUnaryOperator;
 final class TierPickers {
   private TierPickers() {}
 
-  /** @param ramping some instance ramps up (slow start): the picker weighs the instances while they do */
+  /**
+   * @param ramping some instance ramps up (slow start): the picker weighs the instances while they do
+   * @param counted every pick carries its instance's tracer (failures in a row, for ejection)
+   */
   static SubchannelPicker of(Pick pick, List<TierLoadBalancer.Endpoint> endpoints, AtomicInteger sequence,
-      IntUnaryOperator random, java.util.function.LongSupplier ticker, boolean ramping) {
+      IntUnaryOperator random, java.util.function.LongSupplier ticker, boolean ramping, boolean counted) {
     TierLoadBalancer.Endpoint[] e = endpoints.toArray(new TierLoadBalancer.Endpoint[0]);
     SubchannelPicker[] pickers = new SubchannelPicker[e.length];
     for (int i = 0; i < e.length; i++) {
@@ -25,12 +28,12 @@ final class TierPickers {
     }
     boolean ramps = ramping && e.length > 1;
     return switch (pick) {
-      case ROUND_ROBIN -> ramps ? new RampingRotation(e, pickers, sequence, random, ticker)
-          : new RoundRobin(pickers, sequence);
-      case LEAST_REQUEST -> e.length == 1 ? new RoundRobin(pickers, sequence)
+      case ROUND_ROBIN -> ramps ? new RampingRotation(e, pickers, sequence, random, ticker, counted)
+          : new RoundRobin(pickers, sequence, counted ? e : null);
+      case LEAST_REQUEST -> e.length == 1 ? new RoundRobin(pickers, sequence, counted ? e : null)
           : new TwoChoices(e, pickers, random, ticker, false, ramps);
       case PEAK_EWMA -> new TwoChoices(e, pickers, random, ticker, true, ramps); // one: still timed, for its return
-      case PICK_FIRST -> new RoundRobin(Arrays.copyOf(pickers, 1), sequence); // the policy passes the one instance
+      case PICK_FIRST -> new RoundRobin(Arrays.copyOf(pickers, 1), sequence, null); // the policy passes the one
     };
   }
 
@@ -49,14 +52,16 @@ final class TierPickers {
     private final AtomicInteger sequence;
     private final IntUnaryOperator random;
     private final java.util.function.LongSupplier ticker;
+    private final boolean counted;
 
     RampingRotation(TierLoadBalancer.Endpoint[] endpoints, SubchannelPicker[] pickers, AtomicInteger sequence,
-        IntUnaryOperator random, java.util.function.LongSupplier ticker) {
+        IntUnaryOperator random, java.util.function.LongSupplier ticker, boolean counted) {
       this.endpoints = endpoints;
       this.pickers = pickers;
       this.sequence = sequence;
       this.random = random;
       this.ticker = ticker;
+      this.counted = counted;
     }
 
     @Override
@@ -66,7 +71,7 @@ final class TierPickers {
       for (int draw = 0; draw < 7 && !takes(endpoints[i].weight(now)); draw++) {
         i = random.applyAsInt(pickers.length);
       }
-      return pickers[i].pickSubchannel(args);
+      return traced(pickers[i].pickSubchannel(args), counted ? endpoints : null, i);
     }
 
     private boolean takes(double weight) {
@@ -89,25 +94,37 @@ final class TierPickers {
     }
   }
 
-  /** Each instance in turn, from a sequence shared by every picker of the policy (an exact rotation). */
+  /** The pick of instance {@code i}, carrying its tracer when {@code endpoints} is not null. */
+  static PickResult traced(PickResult r, TierLoadBalancer.Endpoint[] endpoints, int i) {
+    return endpoints == null || r.getSubchannel() == null ? r
+        : PickResult.withSubchannel(r.getSubchannel(), endpoints[i].inFlightTracer);
+  }
+
+  /**
+   * Each instance in turn, from a sequence shared by every picker of the policy (an exact rotation); with
+   * {@code endpoints}, each pick carries its instance's tracer (failures in a row).
+   */
   static final class RoundRobin extends SubchannelPicker {
     private final SubchannelPicker[] pickers;
     private final AtomicInteger sequence;
+    private final TierLoadBalancer.Endpoint[] endpoints; // null: untraced
 
-    RoundRobin(SubchannelPicker[] pickers, AtomicInteger sequence) {
+    RoundRobin(SubchannelPicker[] pickers, AtomicInteger sequence, TierLoadBalancer.Endpoint[] endpoints) {
       this.pickers = pickers;
       this.sequence = sequence;
+      this.endpoints = endpoints;
     }
 
     @Override
     public PickResult pickSubchannel(PickSubchannelArgs args) {
       int i = (sequence.getAndIncrement() & Integer.MAX_VALUE) % pickers.length;
-      return pickers[i].pickSubchannel(args);
+      return traced(pickers[i].pickSubchannel(args), endpoints, i);
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof RoundRobin r && r.sequence == sequence && Arrays.equals(r.pickers, pickers);
+      return o instanceof RoundRobin r && r.sequence == sequence && Arrays.equals(r.pickers, pickers)
+          && (r.endpoints == null) == (endpoints == null);
     }
 
     @Override

@@ -25,9 +25,10 @@ import org.shakenfist.sfdb.client.internal.health.PollConfig;
  * @param ticker nanoseconds, for latency estimates ({@code System::nanoTime}; a simulation's virtual clock)
  * @param ewmaDecay how fast {@link Pick#PEAK_EWMA}'s latency estimates forget
  * @param slowStart how long an instance that joins a serving rotation ramps up ({@link Duration#ZERO}: off)
+ * @param ejectAfter failed calls in a row that eject an instance (0: no ejection)
  */
 public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states,
-    IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay, Duration slowStart) {
+    IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter) {
   /** Name-resolver argument key under which a channel carries its policy. */
   public static final NameResolver.Args.Key<TierPolicy> KEY = NameResolver.Args.Key.create("sfdb-tier-policy");
   /** The process-wide random source of real channels. */
@@ -45,17 +46,18 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
 
   /** With the system's ticker, the default 10 s decay and no slow start. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random) {
-    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO);
+    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO, 0);
+  }
+
+  /** With no ejection. */
+  public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random,
+      LongSupplier ticker, Duration ewmaDecay, Duration slowStart) {
+    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, 0);
   }
 
   /** The same policy with another random source and ticker (a simulation's). */
   public TierPolicy with(IntUnaryOperator random, LongSupplier ticker) {
-    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart);
-  }
-
-  /** The same policy with another slow-start window. */
-  public TierPolicy withSlowStart(Duration window) {
-    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, window);
+    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter);
   }
 
   /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
@@ -63,7 +65,7 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
     return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
         config.healthPollTimeout(), config.healthPollFailures(), PollConfig.JITTER),
         Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM, System::nanoTime,
-        config.ewmaDecay(), config.slowStartWindow());
+        config.ewmaDecay(), config.slowStartWindow(), config.ejectAfterFailures());
   }
 
   /**

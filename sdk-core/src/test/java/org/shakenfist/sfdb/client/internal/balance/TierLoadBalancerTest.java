@@ -160,6 +160,80 @@ class TierLoadBalancerTest {
     assertEquals(Map.of("c", 500, "d", 500), picks(1000), "window 0: back at its full share at once");
   }
 
+  private void startWithEjection(String... names) {
+    lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.POLL, POLL, Pick.ROUND_ROBIN,
+        null, new Random(5)::nextInt, fake.clock::nanos, Duration.ofSeconds(10), Duration.ZERO, 5));
+    fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+        .setAddresses(FakeLoadBalancerHelper.groups(names)).build()));
+  }
+
+  /** Picks until {@code name} is picked, and ends that call with {@code status} (through the pick's tracer). */
+  private void callOn(String name, io.grpc.Status status) {
+    for (int i = 0; i < 100; i++) {
+      LoadBalancer.PickResult r = fake.pick();
+      if (FakeLoadBalancerHelper.name(r).equals(name)) {
+        io.grpc.ClientStreamTracer t = r.getStreamTracerFactory().newClientStreamTracer(
+            io.grpc.ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(io.grpc.CallOptions.DEFAULT).build(),
+            new io.grpc.Metadata());
+        t.streamClosed(status);
+        return;
+      }
+    }
+    throw new AssertionError(name + " never picked");
+  }
+
+  @Test
+  void fiveFailuresInARowEjectAnInstanceOfTwoForTenSecondsThenTwentyAndASuccessResetsTheCount() {
+    startWithEjection("a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    for (int i = 0; i < 4; i++) {
+      callOn("b", io.grpc.Status.UNAVAILABLE);
+    }
+    callOn("b", io.grpc.Status.OK); // four in a row, then a success: the count starts again
+    for (int i = 0; i < 4; i++) {
+      callOn("b", io.grpc.Status.INTERNAL);
+    }
+    assertEquals(Set.of("a", "b"), fake.picked(10), "four in a row: still in");
+    callOn("b", io.grpc.Status.UNAVAILABLE);
+    assertEquals(Set.of("a"), fake.picked(20), "the fifth in a row ejects it, even of two instances");
+    fake.clock.advance(Duration.ofSeconds(10));
+    answer(ServingStatus.SERVING, "a", "b");
+    assertEquals(Set.of("a", "b"), fake.picked(10), "back after 10 s");
+    for (int i = 0; i < 5; i++) {
+      callOn("b", io.grpc.Status.UNAVAILABLE);
+    }
+    assertEquals(Set.of("a"), fake.picked(10), "ejected again");
+    fake.clock.advance(Duration.ofSeconds(10));
+    answer(ServingStatus.SERVING, "a", "b");
+    assertEquals(Set.of("a"), fake.picked(10), "a repeat doubles the time out");
+    fake.clock.advance(Duration.ofSeconds(10));
+    answer(ServingStatus.SERVING, "a", "b");
+    assertEquals(Set.of("a", "b"), fake.picked(10), "back after 20 s");
+  }
+
+  @Test
+  void neverMoreThanHalfTheInstancesAreEjectedAndTheCallersOwnErrorsDoNotCount() {
+    startWithEjection("a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    for (int i = 0; i < 5; i++) {
+      callOn("a", io.grpc.Status.UNAVAILABLE);
+    }
+    assertEquals(Set.of("b"), fake.picked(10));
+    for (int i = 0; i < 5; i++) {
+      callOn("b", io.grpc.Status.UNAVAILABLE);
+    }
+    assertEquals(Set.of("b"), fake.picked(10), "the last one of two is never ejected");
+    fake.clock.advance(Duration.ofSeconds(10));
+    answer(ServingStatus.SERVING, "a", "b");
+    for (int i = 0; i < 10; i++) {
+      callOn("a", io.grpc.Status.NOT_FOUND);
+      callOn("a", io.grpc.Status.CANCELLED);
+    }
+    assertEquals(Set.of("a", "b"), fake.picked(10), "NOT_FOUND, CANCELLED: the caller's, not the instance's");
+  }
+
   @Test
   void roundRobinIsAnExactRotationOverTheHealthyInstances() {
     start(Pick.ROUND_ROBIN, "a", "b", "c");
