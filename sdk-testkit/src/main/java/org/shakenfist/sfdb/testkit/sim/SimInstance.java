@@ -2,7 +2,6 @@ package org.shakenfist.sfdb.testkit.sim;
 
 import io.grpc.Status;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -35,23 +34,11 @@ public final class SimInstance {
     }
 
     /**
-     * Replays {@code latenciesMillis} in turn (a file of measured latencies, one per line: see
-     * {@link #replay(java.nio.file.Path)}); the sequence repeats.
+     * Replays {@code latenciesMillis} in turn (the sequence repeats); see {@link #replay(java.nio.file.Path)} for a
+     * file of measured latencies.
      */
     static ServiceTime replay(double... latenciesMillis) {
-      if (latenciesMillis.length == 0) {
-        throw new IllegalArgumentException("a replayed service time needs at least one latency");
-      }
-      long[] nanos = new long[latenciesMillis.length];
-      for (int i = 0; i < nanos.length; i++) {
-        if (!(latenciesMillis[i] >= 0)) {
-          throw new IllegalArgumentException("latency " + (i + 1) + " is not a non-negative number of ms: "
-              + latenciesMillis[i]);
-        }
-        nanos[i] = (long) (latenciesMillis[i] * 1e6);
-      }
-      int[] next = {0};
-      return (now, r) -> nanos[next[0]++ % nanos.length];
+      return ServiceTimes.replay(latenciesMillis);
     }
 
     /**
@@ -61,34 +48,12 @@ public final class SimInstance {
      * @throws IllegalArgumentException naming the file and line of a bad number
      */
     static ServiceTime replay(java.nio.file.Path file) throws java.io.IOException {
-      List<String> lines = java.nio.file.Files.readAllLines(file);
-      java.util.List<Double> values = new java.util.ArrayList<>();
-      for (int i = 0; i < lines.size(); i++) {
-        String l = lines.get(i).strip();
-        if (l.isEmpty() || l.startsWith("#")) {
-          continue;
-        }
-        try {
-          values.add(Double.parseDouble(l));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(file + ":" + (i + 1) + ": \"" + l + "\" is not a number of ms");
-        }
-      }
-      if (values.isEmpty()) {
-        throw new IllegalArgumentException(file + ": no latencies");
-      }
-      return replay(values.stream().mapToDouble(Double::doubleValue).toArray());
+      return ServiceTimes.replay(file);
     }
 
     /** Lognormal with median {@code medianMillis} and shape {@code sigma} (0.5: p99 about 3.2 x the median). */
     static ServiceTime lognormal(double medianMillis, double sigma) {
-      return (now, r) -> {
-        // Box-Muller from the simulation's own random source (deterministic)
-        double u1 = 1 - r.nextDouble();
-        double u2 = r.nextDouble();
-        double z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-        return (long) (medianMillis * 1e6 * Math.exp(sigma * z));
-      };
+      return ServiceTimes.lognormal(medianMillis, sigma);
     }
   }
 

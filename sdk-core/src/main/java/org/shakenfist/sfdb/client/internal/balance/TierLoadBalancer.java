@@ -21,7 +21,6 @@ import java.util.logging.Logger;
 import org.shakenfist.sfdb.client.EndpointState.Health;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.HealthCheckMode;
-import org.shakenfist.sfdb.client.internal.health.HealthChecks;
 import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
 
 /**
@@ -42,10 +41,6 @@ import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
  */
 final class TierLoadBalancer extends MultiChildLoadBalancer {
   private static final Logger log = Logger.getLogger(TierLoadBalancer.class.getName());
-  /** Statuses that say the instance failed the call (not the caller's own error, not a cancel). */
-  static final java.util.Set<Status.Code> INSTANCE_FAILURES = java.util.EnumSet.of(Status.Code.UNAVAILABLE,
-      Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED,
-      Status.Code.DATA_LOSS);
   private final TierPolicy policy;
   private final AtomicInteger sequence;
   private final Map<Object, EquivalentAddressGroup> groups = new HashMap<>();
@@ -78,13 +73,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
 
   @Override
   public void shutdown() {
-    for (ChildLbState c : getChildLbStates()) {
-      Endpoint e = (Endpoint) c;
-      if (e.ejectionTimer != null) {
-        e.ejectionTimer.cancel();
-        e.ejectionTimer = null;
-      }
-    }
+    getChildLbStates().forEach(c -> ((Endpoint) c).ejection.cancel());
     if (rampTimer != null) {
       rampTimer.cancel();
       rampTimer = null;
@@ -105,7 +94,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       if (s == ConnectivityState.READY) {
         switch (e.healthState()) {
           case READY -> {
-            if (e.ejected) {
+            if (e.ejection.out) {
               unhealthy.add(e);
             } else {
               inRotation.add(e);
@@ -144,11 +133,11 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       if (!in) {
         e.latency.reset(now); // when it returns, its old latency no longer says anything
       } else if (!e.wasIn) {
-        boolean ramps = served && window > 0 && (e.everIn || now - servingSince >= STARTUP_NANOS);
-        e.enter(now, ramps ? window : 0);
+        boolean ramps = served && window > 0 && (e.ramp.everIn() || now - servingSince >= STARTUP_NANOS);
+        e.ramp.enter(now, ramps ? window : 0);
       }
-      if (in && e.rampsUntil() > now) {
-        rampsUntil = Math.max(rampsUntil, e.rampsUntil());
+      if (in && e.ramp.until() > now) {
+        rampsUntil = Math.max(rampsUntil, e.ramp.until());
       }
       e.wasIn = in;
       e.report(in);
@@ -184,17 +173,13 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     }
   }
 
-  /** Base and longest time an ejected instance stays out (doubling for each repeat in between). */
-  static final long EJECTION_NANOS = 10_000_000_000L;
-  static final int MAX_EJECTION_DOUBLINGS = 4; // 160 s
-
   /**
    * {@code e} failed {@link TierPolicy#ejectAfter()} calls in a row: out for a while, unless that would leave fewer
    * than half of the connected instances in the rotation (then the failures are the tier's or the caller's, not
    * this instance's, and ejecting would only concentrate the load).
    */
   private void maybeEject(Endpoint e) {
-    if (e.ejected || !e.wasIn) {
+    if (e.ejection.out || !e.wasIn) {
       return;
     }
     int connected = 0;
@@ -203,23 +188,19 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       Endpoint o = (Endpoint) c;
       if (o.getCurrentState() == ConnectivityState.READY) {
         connected++;
-        serving += o.wasIn && !o.ejected ? 1 : 0;
+        serving += o.wasIn && !o.ejection.out ? 1 : 0;
       }
     }
-    if (2 * (serving - 1) < connected) {
+    if (!Ejection.allowed(serving, connected)) {
       return;
     }
-    long out = EJECTION_NANOS << Math.min(e.ejections, MAX_EJECTION_DOUBLINGS);
-    e.ejections++;
-    e.ejected = true;
+    long out = e.ejection.eject();
     getHelper().getChannelLogger().log(ChannelLogLevel.WARNING, "sfdb: {0} failed {1} calls in a row: out for {2} s",
         e.address, policy.ejectAfter(), out / 1_000_000_000L);
     log.warning("sfdb: gateway instance " + e.address + " failed " + policy.ejectAfter()
         + " calls in a row: ejected for " + out / 1_000_000_000L + " s");
-    e.ejectionTimer = getHelper().getSynchronizationContext().schedule(() -> {
-      e.ejectionTimer = null;
-      e.ejected = false;
-      e.consecutiveFailures.set(0);
+    e.ejection.timer = getHelper().getSynchronizationContext().schedule(() -> {
+      e.ejection.restore();
       updateOverallBalancingState();
     }, out, java.util.concurrent.TimeUnit.NANOSECONDS, getHelper().getScheduledExecutorService());
     updateOverallBalancingState();
@@ -269,49 +250,13 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     private final SocketAddress address;
     final AtomicInteger inFlight = new AtomicInteger();
     final PeakEwma latency = new PeakEwma(policy.ewmaDecay().toNanos(), policy.ticker().getAsLong());
-    /** Failed calls in a row (ejection). */
-    final AtomicInteger consecutiveFailures = new AtomicInteger();
-    boolean ejected; // on the synchronization context
-    int ejections;
-    SynchronizationContext.ScheduledHandle ejectionTimer;
-
-    /**
-     * Counts the calls in flight (least_request, peak_ewma), times each (peak_ewma) and counts failures in a row
-     * (ejection); installed on every pick of such a policy.
-     */
-    final ClientStreamTracer.Factory inFlightTracer = new ClientStreamTracer.Factory() {
-      @Override
-      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
-        inFlight.incrementAndGet();
-        boolean timed = policy.pick() == Pick.PEAK_EWMA;
-        long start = timed ? policy.ticker().getAsLong() : 0;
-        return new ClientStreamTracer() {
-          @Override
-          public void streamClosed(Status status) {
-            inFlight.decrementAndGet();
-            boolean failed = INSTANCE_FAILURES.contains(status.getCode());
-            if (timed) {
-              long now = policy.ticker().getAsLong();
-              latency.observe(now - start, !failed, now);
-            }
-            if (policy.ejectAfter() > 0) {
-              if (!failed) {
-                consecutiveFailures.set(0);
-              } else if (consecutiveFailures.incrementAndGet() == policy.ejectAfter()) {
-                TierLoadBalancer.this.getHelper().getSynchronizationContext().execute(() -> maybeEject(Endpoint.this));
-              }
-            }
-          }
-        };
-      }
-    };
+    final Ejection ejection = new Ejection();
+    final Ramp ramp = new Ramp();
+    /** Installed on every pick of a policy that counts, times or ejects (see {@link EndpointTracer}). */
+    final ClientStreamTracer.Factory inFlightTracer = new EndpointTracer(policy, inFlight, latency, ejection,
+        () -> TierLoadBalancer.this.getHelper().getSynchronizationContext().execute(() -> maybeEject(this)));
     boolean wasIn; // in the rotation at the last update
-    boolean everIn;
-    private long enteredAt;
-    private long rampNanos; // 0: no ramp since it entered
-    private ConnectivityStateInfo raw = ConnectivityStateInfo.forNonError(ConnectivityState.IDLE);
-    private ConnectivityStateInfo health = ConnectivityStateInfo.forNonError(ConnectivityState.CONNECTING);
-    private Health verdict = Health.UNKNOWN;
+    private final EndpointHealth health = new EndpointHealth();
 
     Endpoint(Object key, EquivalentAddressGroup group) {
       super(key, pickFirstLbProvider);
@@ -319,26 +264,13 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       this.address = group == null ? null : group.getAddresses().get(0);
     }
 
-    /** It entered the rotation at {@code now}, ramping up over {@code rampNanos} (0: at once). */
-    void enter(long now, long rampNanos) {
-      this.everIn = true;
-      this.enteredAt = now;
-      this.rampNanos = rampNanos;
-    }
-
-    long rampsUntil() {
-      return rampNanos == 0 ? Long.MIN_VALUE : enteredAt + rampNanos;
-    }
-
-    /** Its share of the calls now, relative to a full one: from 0.1 at entry to 1 at the end of its ramp. */
     double weight(long now) {
-      long since = now - enteredAt;
-      return rampNanos == 0 || since >= rampNanos ? 1 : 0.1 + 0.9 * Math.max(0, since) / rampNanos;
+      return ramp.weight(now);
     }
 
     /** READY (healthy), TRANSIENT_FAILURE (found unhealthy) or anything else (not known yet). */
     ConnectivityState healthState() {
-      return policy.health() == HealthCheckMode.OFF ? ConnectivityState.READY : health.getState();
+      return policy.health() == HealthCheckMode.OFF ? ConnectivityState.READY : health.state();
     }
 
     @Override
@@ -362,14 +294,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     }
 
     private void onHealth(ConnectivityStateInfo info) {
-      health = info;
-      if (info.getState() == ConnectivityState.READY) {
-        verdict = Health.SERVING;
-      } else if (info.getState() == ConnectivityState.TRANSIENT_FAILURE && getCurrentState() == ConnectivityState.READY) {
-        verdict = Health.NOT_SERVING;
-      } else if (info.getState() == ConnectivityState.CONNECTING || info.getState() == ConnectivityState.IDLE) {
-        verdict = Health.UNKNOWN; // (re)connecting: the last verdict no longer holds
-      } // a connection failure (TRANSIENT_FAILURE while not READY) leaves the last verdict as it was
+      health.report(info, getCurrentState() == ConnectivityState.READY);
       if (!resolvingAddresses) {
         updateOverallBalancingState();
       }
@@ -387,20 +312,14 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       if (policy.states() == null || host == null) {
         return;
       }
-      Health h = policy.health() == HealthCheckMode.OFF ? Health.UNCHECKED : verdict;
-      String problem = in ? ""
-          : getCurrentState() == ConnectivityState.READY ? describe(health.getStatus())
-          : raw.getStatus().isOk() ? "" : HealthChecks.describe(raw.getStatus());
-      policy.states().update(host, address, getCurrentState(), h, in, problem);
-    }
-
-    private String describe(Status s) {
-      return s.isOk() ? "" : s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+      Health h = policy.health() == HealthCheckMode.OFF ? Health.UNCHECKED : health.verdict();
+      policy.states().update(host, address, getCurrentState(), h, in,
+          health.problem(in, getCurrentState() == ConnectivityState.READY));
     }
 
     @Override
     public String toString() {
-      return address + "/" + getCurrentState() + "/" + health.getState();
+      return address + "/" + getCurrentState() + "/" + health.state();
     }
 
     /** Remembers the connection's raw state (for the endpoint view's problem) and passes it on unchanged. */
@@ -419,7 +338,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
       @Override
       public void start(SubchannelStateListener listener) {
         delegate.start(info -> {
-          raw = info;
+          health.raw(info);
           listener.onSubchannelState(info);
         });
       }

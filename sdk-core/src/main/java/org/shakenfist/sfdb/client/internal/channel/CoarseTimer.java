@@ -71,9 +71,9 @@ public final class CoarseTimer {
   }
 
   /** The wheel and its thread: slots of tasks by due tick, fed from a lock-free stack of new tasks. */
-  private static final class Wheel implements Runnable {
-    private final AtomicReference<Task<?>> incoming = new AtomicReference<>();
-    private final Task<?>[] slots = new Task<?>[SLOTS]; // each a list linked through Task.next; the wheel thread's own
+  static final class Wheel implements Runnable {
+    private final AtomicReference<WheelTask<?>> incoming = new AtomicReference<>();
+    private final WheelTask<?>[] slots = new WheelTask<?>[SLOTS]; // each a list linked through Task.next; the wheel thread's own
     private final long origin = System.nanoTime();
     private final Thread thread;
     private volatile boolean stopped;
@@ -85,8 +85,8 @@ public final class CoarseTimer {
       thread.start();
     }
 
-    void add(Task<?> t) {
-      Task<?> head;
+    void add(WheelTask<?> t) {
+      WheelTask<?> head;
       do {
         head = incoming.get();
         t.next = head;
@@ -109,8 +109,8 @@ public final class CoarseTimer {
           return;
         }
         tick++;
-        for (Task<?> t = incoming.getAndSet(null); t != null; ) {
-          Task<?> next = t.next;
+        for (WheelTask<?> t = incoming.getAndSet(null); t != null; ) {
+          WheelTask<?> next = t.next;
           if (!t.isDone()) { // cancelled before its first tick (the common case): dropped here
             place(t);
           }
@@ -121,7 +121,7 @@ public final class CoarseTimer {
     }
 
     /** Puts {@code t} in the slot of its due tick (this tick's slot when it is due already). */
-    private void place(Task<?> t) {
+    private void place(WheelTask<?> t) {
       long dueTick = Math.max(tick, ceilDiv(t.due - origin, TICK_NANOS));
       t.rounds = (dueTick - tick) / SLOTS;
       int slot = (int) (dueTick & (SLOTS - 1));
@@ -131,9 +131,9 @@ public final class CoarseTimer {
 
     /** Runs the due tasks of {@code slot}, drops the cancelled ones, counts the others' remaining turns down. */
     private void expire(int slot) {
-      Task<?> keep = null;
-      for (Task<?> t = slots[slot]; t != null; ) {
-        Task<?> next = t.next;
+      WheelTask<?> keep = null;
+      for (WheelTask<?> t = slots[slot]; t != null; ) {
+        WheelTask<?> next = t.next;
         if (t.isDone()) {
           // cancelled: dropped
         } else if (t.rounds > 0) {
@@ -153,9 +153,9 @@ public final class CoarseTimer {
     }
   }
 
-  private static final class Lease extends AbstractExecutorService implements ScheduledExecutorService {
-    private final Wheel wheel;
-    private volatile boolean shutdown;
+  static final class Lease extends AbstractExecutorService implements ScheduledExecutorService {
+    final Wheel wheel;
+    volatile boolean shutdown;
 
     Lease(Wheel wheel) {
       this.wheel = wheel;
@@ -163,12 +163,12 @@ public final class CoarseTimer {
 
     @Override
     public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-      return submit(new Task<Void>(this, command, System.nanoTime() + Math.max(0, unit.toNanos(delay)), 0, false));
+      return submit(new WheelTask<Void>(this, command, System.nanoTime() + Math.max(0, unit.toNanos(delay)), 0, false));
     }
 
     @Override
     public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-      return submit(new Task<>(this, callable, System.nanoTime() + Math.max(0, unit.toNanos(delay))));
+      return submit(new WheelTask<>(this, callable, System.nanoTime() + Math.max(0, unit.toNanos(delay))));
     }
 
     @Override
@@ -187,11 +187,11 @@ public final class CoarseTimer {
       if (periodNanos <= 0) {
         throw new IllegalArgumentException("period must be positive: " + periodNanos + " ns");
       }
-      return submit(new Task<Void>(this, command, System.nanoTime() + Math.max(0, unit.toNanos(initialDelay)),
+      return submit(new WheelTask<Void>(this, command, System.nanoTime() + Math.max(0, unit.toNanos(initialDelay)),
           periodNanos, fixedRate));
     }
 
-    private <T extends Task<?>> T submit(T task) {
+    private <T extends WheelTask<?>> T submit(T task) {
       if (shutdown) {
         throw new RejectedExecutionException("sfdb coarse timer lease released");
       }
@@ -235,159 +235,6 @@ public final class CoarseTimer {
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) {
       return shutdown;
-    }
-  }
-
-  /**
-   * A task on the wheel, and its own future. It runs at most once per period; cancelling it is one CAS (the wheel
-   * drops it when it next looks). A failure of the task is the future's, as on a ScheduledThreadPoolExecutor.
-   */
-  private static final class Task<V> implements ScheduledFuture<V> {
-    @SuppressWarnings("rawtypes")
-    private static final AtomicIntegerFieldUpdater<Task> STATE =
-        AtomicIntegerFieldUpdater.newUpdater(Task.class, "state");
-    static final int PENDING = 0;
-    static final int RUNNING = 1;
-    static final int DONE = 2;
-    static final int CANCELLED = 3;
-    private final Lease lease;
-    private final Runnable command; // or:
-    private final Callable<V> callable;
-    private V result;
-    private final long period; // 0: one-shot
-    private final boolean fixedRate;
-    volatile long due;
-    private volatile int state;
-    private volatile boolean awaited; // someone waits in get(): completion must notify
-    private Throwable failure;
-    Task<?> next; // in the incoming stack or a slot's list (the wheel's)
-    long rounds; // turns of the wheel left (the wheel's)
-
-    Task(Lease lease, Runnable command, long due, long period, boolean fixedRate) {
-      this.lease = lease;
-      this.command = command;
-      this.callable = null;
-      this.due = due;
-      this.period = period;
-      this.fixedRate = fixedRate;
-    }
-
-    Task(Lease lease, Callable<V> callable, long due) {
-      this.lease = lease;
-      this.command = null;
-      this.callable = callable;
-      this.due = due;
-      this.period = 0;
-      this.fixedRate = false;
-    }
-
-    /** On the wheel's thread, when due. */
-    void fire() {
-      if (!STATE.compareAndSet(this, PENDING, RUNNING)) {
-        return;
-      }
-      try {
-        if (callable != null) {
-          result = callable.call();
-        } else {
-          command.run();
-        }
-      } catch (Throwable e) {
-        failure = e;
-        finish(DONE);
-        return;
-      }
-      if (period > 0 && !lease.shutdown) {
-        if (STATE.compareAndSet(this, RUNNING, PENDING)) { // not cancelled while it ran
-          due = fixedRate ? due + period : System.nanoTime() + period;
-          lease.wheel.add(this);
-        }
-        return;
-      }
-      finish(DONE);
-    }
-
-    private void finish(int end) {
-      state = end;
-      if (awaited) {
-        synchronized (this) {
-          notifyAll();
-        }
-      }
-    }
-
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-      int s;
-      do {
-        s = state;
-        if (s >= DONE) {
-          return false;
-        }
-      } while (!STATE.compareAndSet(this, s, CANCELLED));
-      if (awaited) {
-        synchronized (this) {
-          notifyAll();
-        }
-      }
-      return true;
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return state == CANCELLED;
-    }
-
-    @Override
-    public boolean isDone() {
-      return state >= DONE;
-    }
-
-    @Override
-    public V get() throws InterruptedException, ExecutionException {
-      awaited = true;
-      synchronized (this) {
-        while (state < DONE) {
-          wait();
-        }
-      }
-      return outcome();
-    }
-
-    @Override
-    public V get(long waitFor, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-      long end = System.nanoTime() + unit.toNanos(waitFor);
-      awaited = true;
-      synchronized (this) {
-        long left;
-        while (state < DONE && (left = end - System.nanoTime()) > 0) {
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
-        if (state < DONE) {
-          throw new TimeoutException();
-        }
-      }
-      return outcome();
-    }
-
-    private V outcome() throws ExecutionException {
-      if (state == CANCELLED) {
-        throw new CancellationException();
-      }
-      if (failure != null) {
-        throw new ExecutionException(failure);
-      }
-      return result;
-    }
-
-    @Override
-    public long getDelay(TimeUnit unit) {
-      return unit.convert(due - System.nanoTime(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public int compareTo(Delayed other) {
-      return Long.compare(getDelay(TimeUnit.NANOSECONDS), other.getDelay(TimeUnit.NANOSECONDS));
     }
   }
 }
