@@ -233,8 +233,8 @@ class PythonTierTest {
     start(3);
     try (DatabaseChannel ch = DatabaseChannels.fromEnv(env())) {
       ch.awaitReady(3, Duration.ofSeconds(30));
-      // documented bound with the defaults: one poll interval (2 s) plus one poll timeout (1 s)
-      Duration bound = ch.config().healthPollInterval().plus(ch.config().healthPollTimeout());
+      // documented bound with the defaults: one poll interval (2 s, +- 20 % jitter) plus one poll timeout (1 s)
+      Duration bound = ch.config().healthPollInterval().multipliedBy(6).dividedBy(5).plus(ch.config().healthPollTimeout());
       PythonGateway sick = gateways.get(2);
       String endpoint = sick.gatewayHost().toString();
       var stub = DatabaseServiceGrpc.newBlockingStub(ch);

@@ -183,7 +183,10 @@ class ResilienceTest {
 
   @Test
   void restartedInstanceGetsTrafficBackWithinTheBackoffCap() throws Exception {
-    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder().build())) {
+    // slow start off: this is about reconnecting within the backoff cap; with it (the default) the restarted
+    // instance ramps from weight 0.1 over 10 s (TierLoadBalancerTest, the simulator's cold-start)
+    try (DatabaseTier tier = nettyTier(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder()
+        .slowStartWindow(Duration.ZERO).build())) {
       ch.awaitReady(3, Duration.ofSeconds(20));
       FakeDatabaseInstance instance = tier.instance(0);
       instance.kill();
