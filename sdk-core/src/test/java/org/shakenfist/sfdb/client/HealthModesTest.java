@@ -48,19 +48,25 @@ class HealthModesTest {
     }
   }
 
+  /** Instance 1 of 3 fails every call with INTERNAL; of 300 serial calls, how many failed. */
+  private static int failedOf300WithOneInstanceFailing(TestTier tier, DatabaseChannel ch) throws Exception {
+    tier.warmUp(ch);
+    tier.instances.get(1).failWith = Status.INTERNAL;
+    int failed = 0;
+    for (int i = 0; i < 300; i++) {
+      try {
+        TestTier.call(ch);
+      } catch (StatusRuntimeException e) {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
   @Test
   void byDefaultAnInstanceThatFailsEveryCallIsEjectedAfterFiveInARow() throws Exception {
     try (TestTier tier = TestTier.inProcess(3); DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().build())) {
-      tier.warmUp(ch);
-      tier.instances.get(1).failWith = Status.INTERNAL;
-      int failed = 0;
-      for (int i = 0; i < 300; i++) {
-        try {
-          TestTier.call(ch);
-        } catch (StatusRuntimeException e) {
-          failed++;
-        }
-      }
+      int failed = failedOf300WithOneInstanceFailing(tier, ch);
       assertEquals(5, failed, "ejected for 10 s after its fifth failure in a row");
     }
   }
@@ -69,16 +75,7 @@ class HealthModesTest {
   void withoutEjectionTheFailingInstanceKeepsItsShare() throws Exception {
     try (TestTier tier = TestTier.inProcess(3);
         DatabaseChannel ch = DatabaseChannels.fromConfig(tier.config().ejectAfterFailures(0).build())) {
-      tier.warmUp(ch);
-      tier.instances.get(1).failWith = Status.INTERNAL;
-      int failed = 0;
-      for (int i = 0; i < 300; i++) {
-        try {
-          TestTier.call(ch);
-        } catch (StatusRuntimeException e) {
-          failed++;
-        }
-      }
+      int failed = failedOf300WithOneInstanceFailing(tier, ch);
       assertEquals(100, failed, 1);
     }
   }
