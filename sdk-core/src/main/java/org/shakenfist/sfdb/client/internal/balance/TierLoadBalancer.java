@@ -313,8 +313,9 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         return;
       }
       Health h = policy.health() == HealthCheckMode.OFF ? Health.UNCHECKED : health.verdict();
-      policy.states().update(host, address, getCurrentState(), h, in,
-          health.problem(in, getCurrentState() == ConnectivityState.READY));
+      String problem = !in && ejection.out ? "ejected: " + policy.ejectAfter() + " failed calls in a row"
+          : health.problem(in, getCurrentState() == ConnectivityState.READY);
+      policy.states().update(host, address, getCurrentState(), h, in, problem);
     }
 
     @Override
