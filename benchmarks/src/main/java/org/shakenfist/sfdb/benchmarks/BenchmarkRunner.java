@@ -147,7 +147,7 @@ public final class BenchmarkRunner {
     for (String tier : longRun ? List.of("netty", "remote") : List.of("netty")) {
       for (OpenLoopHarness.Segment seg : OpenLoopHarness.run(tier, OPEN_LOOP_RATES, fewRounds(),
           Duration.ofMillis(SMOKE ? 200 : 1000), segment, 1)) {
-        runs.add(new Gson().toJsonTree(seg.row()));
+        runs.add(seg.row());
       }
     }
     fanOut();

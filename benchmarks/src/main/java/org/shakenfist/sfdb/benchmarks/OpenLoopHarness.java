@@ -4,9 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +45,7 @@ final class OpenLoopHarness {
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
     for (Segment s : run(tier, rates, rounds, Duration.ofSeconds(1), Duration.ofSeconds(seconds), 1)) {
-      System.out.println(new com.google.gson.Gson().toJson(s.row()));
+      System.out.println(s.row());
     }
     System.exit(0);
   }
@@ -55,22 +53,11 @@ final class OpenLoopHarness {
   /** One measured segment: a policy at a rate, its latency percentiles (µs) and the slow instance's share. */
   record Segment(String tier, String policy, int rate, int round, long calls, long failed, double p50, double p90,
       double p99, double p999, double max, double slowShare) {
-    Map<String, Object> row() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("suite", "openloop");
-      m.put("tier", tier);
-      m.put("policy", policy);
-      m.put("rate", rate);
-      m.put("round", round);
-      m.put("calls", calls);
-      m.put("failed", failed);
-      m.put("p50", p50);
-      m.put("p90", p90);
-      m.put("p99", p99);
-      m.put("p999", p999);
-      m.put("max", max);
-      m.put("slowShare", slowShare);
-      return m;
+    /** The segment as a {@code summary.json} row: its fields, and {@code suite} = {@code openloop}. */
+    com.google.gson.JsonObject row() {
+      com.google.gson.JsonObject o = new com.google.gson.Gson().toJsonTree(this).getAsJsonObject();
+      o.addProperty("suite", "openloop");
+      return o;
     }
   }
 

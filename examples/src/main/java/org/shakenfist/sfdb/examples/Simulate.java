@@ -30,6 +30,17 @@ public final class Simulate {
     System.exit(run(args, System.out, System.err));
   }
 
+  /** The option's value parsed, or null after one line naming the option and its value. */
+  private static <T> T parsed(Map<String, String> opts, String option, java.util.function.Function<String, T> parse,
+      PrintStream err) {
+    try {
+      return parse.apply(opts.get(option));
+    } catch (NumberFormatException e) {
+      err.println("simulate: " + option + " \"" + opts.get(option) + "\" is not a whole number");
+      return null;
+    }
+  }
+
   static int run(String[] args, PrintStream out, PrintStream err) {
     Map<String, String> opts = new java.util.LinkedHashMap<>(Map.of("--scenario", "steady", "--policy",
         DatabaseChannelConfig.builder().hosts("sim").build().loadBalancingPolicy(), "--instances", "3", "--seed", "1",
@@ -49,25 +60,10 @@ public final class Simulate {
         return 2;
       }
     }
-    int instances;
-    long seed;
-    try {
-      instances = Integer.parseInt(opts.get("--instances"));
-    } catch (NumberFormatException e) {
-      err.println("simulate: --instances \"" + opts.get("--instances") + "\" is not a whole number");
-      return 2;
-    }
-    try {
-      seed = Long.parseLong(opts.get("--seed"));
-    } catch (NumberFormatException e) {
-      err.println("simulate: --seed \"" + opts.get("--seed") + "\" is not a whole number");
-      return 2;
-    }
-    int callers;
-    try {
-      callers = Integer.parseInt(opts.get("--callers"));
-    } catch (NumberFormatException e) {
-      err.println("simulate: --callers \"" + opts.get("--callers") + "\" is not a whole number");
+    Integer instances = parsed(opts, "--instances", Integer::valueOf, err);
+    Long seed = instances == null ? null : parsed(opts, "--seed", Long::valueOf, err);
+    Integer callers = seed == null ? null : parsed(opts, "--callers", Integer::valueOf, err);
+    if (callers == null) { // one line, naming the first bad number, was printed
       return 2;
     }
     if (callers < 0) {

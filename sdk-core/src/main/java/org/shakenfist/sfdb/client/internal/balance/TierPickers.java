@@ -209,9 +209,7 @@ final class TierPickers {
           pick = ramped(pick, pick == i ? j : i);
         }
       }
-      PickResult r = pickers[pick].pickSubchannel(args);
-      return r.getSubchannel() == null ? r
-          : PickResult.withSubchannel(r.getSubchannel(), endpoints[pick].inFlightTracer);
+      return traced(pickers[pick].pickSubchannel(args), endpoints, pick);
     }
 
     @Override
