@@ -46,8 +46,9 @@ public final class BenchmarkRunner {
   static final List<String> DIRECT = List.of("direct:bare", "direct:target-rr-deadline", "direct:sdk",
       "direct:bare" + AGAIN);
   /** The direct breakdown (long run only), each setup adding one part of the SDK's channel. */
-  static final List<String> BREAKDOWN = List.of("direct:bare", "direct:bare-deadline", "direct:target-rr-deadline",
-      "direct:target-svc", "direct:target-svc-coarse", "direct:sdk-nocount", "direct:sdk");
+  static final List<String> BREAKDOWN = List.of("direct:bare", "direct:bare-deadline", "direct:bare-deadline-coarse",
+      "direct:target-rr-deadline", "direct:target-svc", "direct:target-svc-coarse", "direct:sdk-wire",
+      "direct:sdk-nocount", "direct:sdk");
   /** Default executors (grpc's thread hand-offs), the same minimal server, 1 caller thread. */
   static final List<String> DEFAULT_EXECUTORS = List.of("minimal:bare", "minimal:sdk", "minimal:bare" + AGAIN);
   /** Long run only: the testkit's fake over in-process, Netty loopback and a separate server JVM, 1 and 8 threads. */

@@ -50,8 +50,10 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *       instance, unary health polls; its defaults, as no SDK channel hands it a policy);
  *   <li>{@code target-svc}: + the whole service config (the 30 s deadline as method config);
  *   <li>{@code target-svc-coarse}: + the SDK's coarse timer for the deadline tasks;
- *   <li>{@code sdk}: {@code DatabaseChannels.fromConfig} (all of the above + interceptor, metadata,
- *       per-endpoint accounting);
+ *   <li>{@code sdk-wire}: {@code DatabaseChannels.fromConfig} with {@code deadlineOnWire(true)} (all of the
+ *       above + interceptor, metadata, per-endpoint accounting; grpc's deadline, on the coarse timer);
+ *   <li>{@code sdk}: the SDK's defaults: as {@code sdk-wire}, but the default deadline is the SDK's own (one
+ *       task on its coarse timer, no {@code grpc-timeout} header, no server deadline context);
  *   <li>{@code sdk-nocount}: the SDK with {@code endpointCounting(false)} (no tracer, no meters).
  * </ul>
  * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}).
@@ -94,7 +96,8 @@ public class OverheadBenchmark {
           : NettyChannelBuilder.forTarget(config.hosts().get(0).toString()).usePlaintext().build();
       channel = plain;
     } else if (kind.startsWith("target")) {
-      Map<String, Object> full = ServiceConfigs.forConfig(config);
+      // grpc enforces the deadline in these setups (it is in the service config), as with DEADLINE_ON_WIRE=true
+      Map<String, Object> full = ServiceConfigs.forConfig(config.toBuilder().deadlineOnWire(true).build());
       Map<String, ?> sc = switch (kind) {
         case "target" -> Map.of("loadBalancingConfig", List.of(Map.of("pick_first", Map.of())));
         case "target-rr" -> Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
@@ -120,8 +123,9 @@ public class OverheadBenchmark {
             .setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(sc)).build();
       }
       channel = plain;
-    } else if (kind.equals("sdk") || kind.equals("sdk-nocount")) {
-      var sdkConfig = (kind.equals("sdk") ? tier.config() : tier.config().endpointCounting(false));
+    } else if (kind.equals("sdk") || kind.equals("sdk-nocount") || kind.equals("sdk-wire")) {
+      var sdkConfig = (kind.equals("sdk-nocount") ? tier.config().endpointCounting(false) : tier.config())
+          .deadlineOnWire(kind.equals("sdk-wire"));
       if (direct) {
         sdkConfig.channelCustomizer(b -> b.directExecutor());
       }

@@ -60,7 +60,7 @@ public class PickPathBenchmark {
       .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("10.0.0.20", 13005)).build();
   private final Metadata headers = new Metadata();
   private final SfdbClientInterceptor interceptor =
-      new SfdbClientInterceptor("bench", "node", accounting, "10.0.0.20:13005,10.0.0.21:13005");
+      new SfdbClientInterceptor("bench", "node", accounting, "10.0.0.20:13005,10.0.0.21:13005", null);
   private final Channel noop = new Channel() {
     @Override
     public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {

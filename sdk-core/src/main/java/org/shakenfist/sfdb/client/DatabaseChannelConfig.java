@@ -200,6 +200,14 @@ public final class DatabaseChannelConfig {
     return get(Setting.DEADLINE);
   }
 
+  /**
+   * Whether {@link #deadline()} travels to the gateway as {@code grpc-timeout}; when false (the default) the SDK
+   * fails such calls with {@code DEADLINE_EXCEEDED} itself and sends no header for it.
+   */
+  public boolean deadlineOnWire() {
+    return get(Setting.DEADLINE_ON_WIRE);
+  }
+
   public String callerDaemon() {
     return get(Setting.CALLER_DAEMON);
   }

@@ -24,6 +24,7 @@ import org.shakenfist.sfdb.client.internal.balance.Pick;
 import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
 import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
+import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 import org.shakenfist.sfdb.client.internal.channel.NettyTransport;
 import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
 import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
@@ -74,9 +75,10 @@ public final class DatabaseChannels {
     MeterRegistry registry = config.meterRegistry().orElseGet(SimpleMeterRegistry::new);
     EndpointAccounting accounting = config.endpointCounting() ? new EndpointAccounting(registry) : null;
     String target = SfdbTargets.target(config.transport(), config.hosts());
-    // In-process channels (tests, benchmarks) get the coarse timer for their per-call deadline tasks; Netty's
-    // run on its event loops.
-    ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS ? CoarseTimer.lease() : null;
+    // The coarse timer serves the SDK's default deadline (unless grpc enforces it: DEADLINE_ON_WIRE) and, on
+    // in-process channels (tests, benchmarks), grpc's own timer tasks; Netty's run on its event loops.
+    ScheduledExecutorService timer = config.transport() == Transport.IN_PROCESS || !config.deadlineOnWire()
+        ? CoarseTimer.lease() : null;
     EndpointStates states = new EndpointStates(config.hosts(), config.healthCheck() == HealthCheckMode.OFF
         ? EndpointState.Health.UNCHECKED : EndpointState.Health.UNKNOWN, accounting, registry, Clock.systemUTC());
     // what the channel holds beyond grpc's own: released when it terminates, or at once if it is never built
@@ -125,7 +127,7 @@ public final class DatabaseChannels {
     builder.setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(ServiceConfigs.forConfig(config)))
         .maxInboundMessageSize(config.maxInboundMessageSize())
         .intercept(new SfdbClientInterceptor(config.callerDaemon(), config.callerNode(), accounting,
-            config.hostsString()))
+            config.hostsString(), config.deadlineOnWire() ? null : new DefaultDeadline(config.deadline(), timer)))
         .userAgent("sfdb-client");
     if (!config.retryMethods().isEmpty()) {
       // Only when asked: grpc's in-process builder turns retries off, and an enabled retry layer wraps every
@@ -145,6 +147,7 @@ public final class DatabaseChannels {
         .healthCheck(HealthCheckMode.OFF)
         .retryMethods(List.of())
         .endpointCounting(false)
+        .deadlineOnWire(true) // grpc's timer: a probe channel holds no lease of the SDK's
         .build();
   }
 

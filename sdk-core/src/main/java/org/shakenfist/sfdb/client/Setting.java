@@ -78,6 +78,9 @@ final class Setting<T> {
       Duration.ofSeconds(5), "longest wait before reconnecting to an instance that went away (grpc's first wait is 1 s)");
   static final Setting<Duration> DEADLINE = duration("deadline", "DEADLINE", Duration.ofSeconds(30),
       "deadline of every call that has no earlier one");
+  static final Setting<Boolean> DEADLINE_ON_WIRE = bool("deadlineOnWire", "DEADLINE_ON_WIRE", false,
+      "send `DEADLINE` to the gateway as `grpc-timeout` (grpc enforces it); off: the SDK enforces it on its own "
+          + "timer, and only deadlines the caller sets travel");
   static final Setting<List<String>> RETRY_METHODS = new Setting<>("retryMethods", PREFIX + "RETRY_METHODS",
       List.of(), "(none: retries off)", Parsers.list((item, variable, position) -> item), Setting::methods,
       v -> String.join(",", v), "idempotent methods retried on the same channel: `package.Service/Method` or "

@@ -156,7 +156,9 @@ class DatabaseChannelConfigTest {
     assertEquals(TIER_POLICY, watch.get("loadBalancingConfig"), "Watch health is consumed by the same tier policy");
     assertEquals(Map.of("serviceName", ""), watch.get("healthCheckConfig"));
     String text = sc.get("methodConfig").toString();
-    assertTrue(text.contains("timeout=30.000000000s"), text);
+    assertTrue(!text.contains("timeout"), "the SDK enforces the default deadline itself: " + text);
+    assertTrue(ServiceConfigs.forConfig(c.toBuilder().deadlineOnWire(true).build()).get("methodConfig").toString()
+        .contains("timeout=30.000000000s"));
     assertTrue(text.contains("maxAttempts=6.0") && text.contains("retryableStatusCodes=[UNAVAILABLE, CANCELLED]"), text);
     assertTrue(text.contains("method=M") && text.contains("service=p.S") && text.contains("{service=p.T}"), text);
     Map<String, Object> off = ServiceConfigs.forConfig(c.toBuilder().healthCheck(HealthCheckMode.OFF).build());

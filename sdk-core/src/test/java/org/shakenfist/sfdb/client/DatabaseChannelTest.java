@@ -8,8 +8,11 @@ import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -19,6 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
 
 class DatabaseChannelTest {
+  private static final Metadata.Key<String> GRPC_TIMEOUT =
+      Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
+
 
   @Test
   void threeInstancesShareSerialCallsExactly() throws Exception {
@@ -167,15 +173,37 @@ class DatabaseChannelTest {
   }
 
   @Test
-  void defaultDeadlineComesFromTheServiceConfig() throws Exception {
-    try (TestTier tier = TestTier.inProcess(1);
-        DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().deadline(Duration.ofMillis(200)).build())) {
-      TestTier.call(channel);
-      tier.instances.get(0).delayMillis = 3000;
-      long start = System.nanoTime();
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestTier.call(channel));
-      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
-      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "deadline not applied");
+  void theDefaultDeadlineIsTheSdksOwnAndSendsNoHeaderUnlessOnTheWire() throws Exception {
+    for (boolean onWire : new boolean[] {false, true}) {
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      try (TestTier tier = TestTier.netty(1); // Netty: the in-process transport reports any client cancel as "server cancelled stream"
+          DatabaseChannel channel = DatabaseChannels.fromConfig(tier.config().deadline(Duration.ofMillis(200))
+              .deadlineOnWire(onWire).meterRegistry(registry).build())) {
+        channel.awaitReady(1, Duration.ofSeconds(10));
+        TestTier.call(channel);
+        assertEquals(onWire, tier.instances.get(0).lastHeaders.get().containsKey(GRPC_TIMEOUT),
+            "grpc-timeout sent for the default deadline: onWire=" + onWire);
+        // a deadline the caller sets, earlier than the default, is grpc's and travels either way
+        SimpleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(150, TimeUnit.MILLISECONDS)
+            .unaryRpc(SimpleRequest.getDefaultInstance());
+        assertTrue(tier.instances.get(0).lastHeaders.get().containsKey(GRPC_TIMEOUT), "onWire=" + onWire);
+
+        tier.instances.get(0).delayMillis = 3000;
+        long start = System.nanoTime();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestTier.call(channel));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.toString());
+        assertTrue(millis >= 200 && millis < 2000, "a 200 ms deadline ended the call after " + millis + " ms");
+        // the attempt is counted as grpc's own deadline would be
+        assertEquals(1.0, registry.get(EndpointAccounting.METER).tag("status", "DEADLINE_EXCEEDED").counter().count(),
+            "onWire=" + onWire);
+        // a caller's later deadline does not lift the default one
+        start = System.nanoTime();
+        e = assertThrows(StatusRuntimeException.class, () -> SimpleServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(20, TimeUnit.SECONDS).unaryRpc(SimpleRequest.getDefaultInstance()));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.toString());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "onWire=" + onWire);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import io.grpc.ClientStreamTracer;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.Set;
+import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,7 +41,7 @@ final class EndpointTracer extends ClientStreamTracer.Factory {
       @Override
       public void streamClosed(Status status) {
         inFlight.decrementAndGet();
-        boolean failed = INSTANCE_FAILURES.contains(status.getCode());
+        boolean failed = INSTANCE_FAILURES.contains(DefaultDeadline.code(status, info.getCallOptions()));
         if (timed) {
           long now = policy.ticker().getAsLong();
           latency.observe(now - start, !failed, now);

@@ -30,8 +30,11 @@ public final class ServiceConfigs {
       sc.put("healthCheckConfig", Map.of("serviceName", ""));
     }
     List<Object> methodConfigs = new ArrayList<>();
-    // "name":[{}] is the default method config: every method gets the deadline.
-    methodConfigs.add(Map.of("name", List.of(Map.of()), "timeout", duration(config.deadline())));
+    // "name":[{}] is the default method config: every method gets the deadline (when grpc enforces it; else the
+    // SDK's interceptor does, and the service config names no timeout).
+    if (config.deadlineOnWire()) {
+      methodConfigs.add(Map.of("name", List.of(Map.of()), "timeout", duration(config.deadline())));
+    }
     if (!config.retryMethods().isEmpty()) {
       List<Object> names = new ArrayList<>();
       for (String m : config.retryMethods()) {
@@ -47,7 +50,9 @@ public final class ServiceConfigs {
       retryPolicy.put("retryableStatusCodes", config.retryStatusCodes().stream().map(Enum::name).toList());
       Map<String, Object> mc = new LinkedHashMap<>();
       mc.put("name", names);
-      mc.put("timeout", duration(config.deadline()));
+      if (config.deadlineOnWire()) {
+        mc.put("timeout", duration(config.deadline()));
+      }
       mc.put("retryPolicy", retryPolicy);
       methodConfigs.add(mc);
       if (config.retryBudgetTokens() > 0) {

@@ -1,6 +1,7 @@
 package org.shakenfist.sfdb.client.internal.count;
 
 import com.google.common.net.InetAddresses;
+import io.grpc.CallOptions;
 import io.grpc.ClientStreamTracer;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.shakenfist.sfdb.client.CallCounts;
+import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 import org.shakenfist.sfdb.client.internal.health.HealthChecks;
 
 /**
@@ -119,7 +121,7 @@ public final class EndpointAccounting {
 
     @Override
     public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
-      return new Tracer(this);
+      return new Tracer(this, info.getCallOptions());
     }
 
     void record(SocketAddress remote, Status.Code code, long nanos) {
@@ -160,15 +162,17 @@ public final class EndpointAccounting {
 
   private static final class Tracer extends HealthChecks.RemoteAddressTracer {
     private final MethodTracers factory;
+    private final CallOptions options;
     private final long start = System.nanoTime(); // the attempt starts as its tracer is made
 
-    Tracer(MethodTracers factory) {
+    Tracer(MethodTracers factory, CallOptions options) {
       this.factory = factory;
+      this.options = options;
     }
 
     @Override
     public void streamClosed(Status status) {
-      factory.record(remote(), status.getCode(), System.nanoTime() - start);
+      factory.record(remote(), DefaultDeadline.code(status, options), System.nanoTime() - start);
     }
   }
 }

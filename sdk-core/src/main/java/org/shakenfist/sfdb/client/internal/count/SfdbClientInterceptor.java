@@ -9,27 +9,34 @@ import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.util.concurrent.ScheduledFuture;
 import org.shakenfist.sfdb.client.CallerMetadata;
+import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 
 /**
  * Adds {@code caller-daemon} / {@code caller-node} metadata to every call (unless the caller set them) and
- * attaches the per-endpoint accounting tracer.
+ * attaches the per-endpoint accounting tracer; enforces the channel's default deadline when the SDK does so
+ * itself ({@link DefaultDeadline}).
  */
 public final class SfdbClientInterceptor implements ClientInterceptor {
   private final String callerDaemon;
   private final String callerNode;
   private final EndpointAccounting accounting;
   private final String tierDescription;
+  private final DefaultDeadline deadline;
 
   /**
    * {@code accounting} may be null when per-endpoint counting is off; {@code hosts} is named in UNAVAILABLE
-   * errors so a caller can tell which tier was down.
+   * errors so a caller can tell which tier was down; {@code deadline} is null when grpc enforces the default
+   * deadline (it is then in the service config).
    */
-  public SfdbClientInterceptor(String callerDaemon, String callerNode, EndpointAccounting accounting, String hosts) {
+  public SfdbClientInterceptor(String callerDaemon, String callerNode, EndpointAccounting accounting, String hosts,
+      DefaultDeadline deadline) {
     this.callerDaemon = callerDaemon;
     this.callerNode = callerNode;
     this.accounting = accounting;
     this.tierDescription = "sf-database tier " + hosts;
+    this.deadline = deadline;
   }
 
   @Override
@@ -37,6 +44,11 @@ public final class SfdbClientInterceptor implements ClientInterceptor {
       MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
     CallOptions options =
         accounting == null ? callOptions : callOptions.withStreamTracerFactory(accounting.factoryFor(method));
+    DefaultDeadline.Expiry expiry = deadline != null && deadline.appliesTo(callOptions)
+        ? new DefaultDeadline.Expiry() : null;
+    if (expiry != null) {
+      options = DefaultDeadline.withExpiry(options, expiry);
+    }
     return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
       @Override
       public void start(Listener<RespT> responseListener, Metadata headers) {
@@ -46,9 +58,14 @@ public final class SfdbClientInterceptor implements ClientInterceptor {
         if (!headers.containsKey(CallerMetadata.CALLER_NODE)) {
           headers.put(CallerMetadata.CALLER_NODE, callerNode);
         }
+        ScheduledFuture<?> timeout = expiry == null ? null : deadline.arm(delegate(), expiry);
         super.start(new SimpleForwardingClientCallListener<RespT>(responseListener) {
           @Override
           public void onClose(Status status, Metadata trailers) {
+            if (timeout != null) {
+              timeout.cancel(false);
+              status = deadline.closing(status, expiry);
+            }
             super.onClose(status.getCode() == Status.Code.UNAVAILABLE
                 ? status.augmentDescription(tierDescription) : status, trailers);
           }

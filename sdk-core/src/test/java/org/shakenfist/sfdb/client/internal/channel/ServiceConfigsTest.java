@@ -15,11 +15,22 @@ class ServiceConfigsTest {
   private static final DatabaseChannelConfig TWO = DatabaseChannelConfig.builder().hosts("a,b").build();
 
   @Test
-  void theDefaultIsTheTierPolicyAndTheDeadlineForEveryMethodAndNothingElse() {
+  void theDefaultIsTheTierPolicyAndNothingElse() {
+    // the default deadline is the SDK's own (DefaultDeadline), so grpc gets no timeout
     Map<String, Object> sc = ServiceConfigs.forConfig(TWO);
     assertEquals(Map.of(
         "loadBalancingConfig", List.of(Map.of("sfdb_tier", Map.of())),
-        "methodConfig", List.of(Map.of("name", List.of(Map.of()), "timeout", "30.000000000s"))), sc);
+        "methodConfig", List.of()), sc);
+  }
+
+  @Test
+  void aDeadlineOnTheWireIsGrpcsTimeoutForEveryMethodRetriedOrNot() {
+    Map<String, Object> sc = ServiceConfigs.forConfig(TWO.toBuilder().deadlineOnWire(true).retryMethods("p.S").build());
+    List<?> methods = (List<?>) sc.get("methodConfig");
+    assertEquals(Map.of("name", List.of(Map.of()), "timeout", "30.000000000s"), methods.get(0));
+    assertEquals("30.000000000s", ((Map<?, ?>) methods.get(1)).get("timeout"));
+    assertFalse(((Map<?, ?>) ((List<?>) ServiceConfigs.forConfig(TWO.toBuilder().retryMethods("p.S").build())
+        .get("methodConfig")).get(0)).containsKey("timeout"));
   }
 
   @Test
@@ -34,8 +45,8 @@ class ServiceConfigsTest {
   void retriedMethodsGetGrpcsRetryPolicyAndTheBudget() {
     Map<String, Object> sc = ServiceConfigs.forConfig(TWO.toBuilder().retryMethods("p.S/M", "p.T").build());
     List<?> methods = (List<?>) sc.get("methodConfig");
-    assertEquals(2, methods.size());
-    Map<?, ?> retried = (Map<?, ?>) methods.get(1);
+    assertEquals(1, methods.size());
+    Map<?, ?> retried = (Map<?, ?>) methods.get(0);
     assertEquals(List.of(Map.of("service", "p.S", "method", "M"), Map.of("service", "p.T")), retried.get("name"));
     assertEquals(Map.of("maxAttempts", 6.0, "initialBackoff", "0.200000000s", "maxBackoff", "2.000000000s",
         "backoffMultiplier", 2.0, "retryableStatusCodes", List.of("UNAVAILABLE", "CANCELLED")), retried.get("retryPolicy"));
