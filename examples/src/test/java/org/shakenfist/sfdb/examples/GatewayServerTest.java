@@ -1,6 +1,7 @@
 package org.shakenfist.sfdb.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,6 +110,31 @@ class GatewayServerTest {
       }
     } finally {
       gateway.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aBadOrUnreachableJdbcUrlIsOneLineNamingItWithThePasswordHiddenAndExit2() throws Exception {
+    String[][] cases = {
+        {"--jdbc", "postgres://db/x"},
+        {"--jdbc", "jdbc:mariadb://127.0.0.1:1/shakenfist?user=shakenfist&password=s3cret&sslMode=disable"},
+        {"migrate", "--jdbc", "jdbc:mariadb://127.0.0.1:1/shakenfist?user=shakenfist&password=s3cret"},
+    };
+    String[] expected = {"--jdbc must be a jdbc:mariadb://", "cannot reach the database at "
+        + "jdbc:mariadb://127.0.0.1:1/shakenfist?user=shakenfist&password=***&sslMode=disable: ",
+        "cannot reach the database at jdbc:mariadb://127.0.0.1:1/shakenfist?user=shakenfist&password=***: "};
+    for (int i = 0; i < cases.length; i++) {
+      List<String> cmd = new ArrayList<>(List.of(
+          ProcessHandle.current().info().command().orElse("java"), "-cp", System.getProperty("java.class.path"),
+          GatewayServer.class.getName()));
+      cmd.addAll(List.of(cases[i]));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(2, p.exitValue(), out);
+      assertEquals(1, out.lines().count(), "one line: " + out);
+      assertTrue(out.startsWith("GatewayServer: ") && out.contains(expected[i]), out);
+      assertFalse(out.contains("s3cret"), out);
     }
   }
 

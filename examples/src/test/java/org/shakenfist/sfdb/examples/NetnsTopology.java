@@ -98,12 +98,24 @@ final class NetnsTopology implements AutoCloseable {
     return p;
   }
 
+  /** Starts {@code command} inside host i with its output collected; stopped by {@link #close()}. */
+  ProcessLog startLogged(String name, int i, List<String> env, List<String> command) throws IOException {
+    return new ProcessLog(name, start(i, env, command));
+  }
+
+  /** Runs {@code command} inside host i and waits for it: its output, or IOException when it fails. */
+  String exec(int i, String... command) throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("netns", "exec", host(i)));
+    argv.addAll(List.of(command));
+    return ip(argv.toArray(String[]::new));
+  }
+
   private void addNamespace(String ns) throws IOException, InterruptedException {
     ip("netns", "add", ns);
     namespaces.add(ns);
   }
 
-  private static void ip(String... args) throws IOException, InterruptedException {
+  private static String ip(String... args) throws IOException, InterruptedException {
     List<String> argv = new ArrayList<>();
     argv.add("ip");
     argv.addAll(List.of(args));
@@ -112,6 +124,7 @@ final class NetnsTopology implements AutoCloseable {
     if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException(String.join(" ", argv) + " failed: " + out);
     }
+    return out;
   }
 
   @Override

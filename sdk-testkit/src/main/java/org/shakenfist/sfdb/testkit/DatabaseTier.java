@@ -21,7 +21,7 @@ import org.shakenfist.sfdb.proto.ClusterConfigRequest;
 import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
 
 /**
- * N fake gateway instances over one {@link SharedStore}, started concurrently, plus a ready
+ * N fake gateway instances over one {@link GatewayStore} (in memory by default), started concurrently, plus a ready
  * {@link DatabaseChannel} built by sdk-core's {@link DatabaseChannels} from {@link #channelConfigBuilder()}
  * (the in-process transport for an in-process tier; a Netty tier's channel dials its sockets as
  * {@code DatabaseChannels.fromEnv(tier.env())} would).
@@ -37,13 +37,13 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  */
 public final class DatabaseTier implements AutoCloseable {
   private final List<FakeDatabaseInstance> instances;
-  private final SharedStore store;
+  private final GatewayStore store;
   private final Responses responses;
   private final Transport transport;
   private DatabaseChannel channel;
 
   private final Object changes; // notified by every instance on a change (see FakeDatabaseInstance)
-  DatabaseTier(List<FakeDatabaseInstance> instances, SharedStore store, Responses responses,
+  DatabaseTier(List<FakeDatabaseInstance> instances, GatewayStore store, Responses responses,
       Transport transport, Object changes) {
     this.changes = changes;
     this.instances = List.copyOf(instances);
@@ -74,7 +74,7 @@ public final class DatabaseTier implements AutoCloseable {
     return instances.size();
   }
 
-  public SharedStore store() {
+  public GatewayStore store() {
     return store;
   }
 

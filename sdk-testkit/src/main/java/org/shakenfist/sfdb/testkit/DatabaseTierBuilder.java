@@ -28,7 +28,7 @@ public final class DatabaseTierBuilder {
   private List<Integer> ports = List.of();
   private List<Integer> metricsPorts = List.of();
   private boolean metricsHttp = true;
-  private SharedStore store;
+  private GatewayStore store;
   private String namePrefix;
   private int recordLimit = 10_000;
   private ServerCredentials credentials;
@@ -103,8 +103,8 @@ public final class DatabaseTierBuilder {
     return this;
   }
 
-  /** Share a store across tiers (default: a new one). */
-  public DatabaseTierBuilder store(SharedStore store) {
+  /** Share a store across tiers, or serve another store, such as one backed by a database (default: a new {@link SharedStore}). */
+  public DatabaseTierBuilder store(GatewayStore store) {
     this.store = Objects.requireNonNull(store);
     return this;
   }
@@ -131,7 +131,7 @@ public final class DatabaseTierBuilder {
       throw new IllegalArgumentException("metricsPorts lists " + metricsPorts.size() + " ports for " + instances
           + " instances");
     }
-    SharedStore shared = store != null ? store : new SharedStore();
+    GatewayStore shared = store != null ? store : new SharedStore();
     Object changes = new Object();
     Responses responses = new Responses();
     String prefix = namePrefix != null ? namePrefix : "sfdb-" + UUID.randomUUID().toString().substring(0, 8);

@@ -22,7 +22,7 @@ import org.shakenfist.sfdb.testkit.internal.PrometheusText;
 
 /**
  * One fake sf-database gateway instance: the {@code shakenfist.protos.DatabaseService} backed by the tier's
- * {@link SharedStore}, grpc health for service {@code ""} (SERVING at start), per-instance counters
+ * {@link GatewayStore}, grpc health for service {@code ""} (SERVING at start), per-instance counters
  * {@code database_<op>_total} and {@code database_requests_total{operation,caller_daemon}} on an HTTP
  * {@code /metrics} endpoint, and faults.
  *
@@ -50,7 +50,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
   public static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
   private final String name;
-  private final SharedStore store;
+  private final GatewayStore store;
   private final Transport transport;
   private final String bindHost;
   private final boolean metricsHttp;
@@ -77,7 +77,7 @@ public final class FakeDatabaseInstance implements AutoCloseable {
    * @param changes the tier's monitor, notified whenever this instance starts, stops, flips health or records a
    *     call (the tier's waits sleep on it instead of polling)
    */
-  FakeDatabaseInstance(Spec spec, SharedStore store, Responses responses, Object changes) {
+  FakeDatabaseInstance(Spec spec, GatewayStore store, Responses responses, Object changes) {
     this.name = Objects.requireNonNull(spec.name());
     this.store = Objects.requireNonNull(store);
     this.changes = Objects.requireNonNull(changes);

@@ -90,6 +90,41 @@ class DatabaseTierTest {
   }
 
   @Test
+  void anUnavailableStoreIsAnsweredAsTheRealGatewayDoesReadsOkAndEmptyWritesUnsuccessful() throws Exception {
+    SharedStore data = new SharedStore();
+    java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+    GatewayStore store = (GatewayStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+        new Class<?>[] {GatewayStore.class}, (proxy, method, args) -> {
+          if (down.get()) {
+            throw new GatewayStore.Unavailable("database unreachable", null);
+          }
+          try {
+            return method.invoke(data, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    try (DatabaseTier tier = DatabaseTier.builder().instances(1).store(store).start(); DatabaseChannel a = only(tier, 0)) {
+      var db = DatabaseServiceGrpc.newBlockingStub(a);
+      SetObjectStateRequest write = SetObjectStateRequest.newBuilder().setObjectType(ObjectType.OBJECT_TYPE_INSTANCE)
+          .setObjectUuid("u1").setStateValue("created").build();
+      GetObjectStateRequest read = GetObjectStateRequest.newBuilder().setObjectType(ObjectType.OBJECT_TYPE_INSTANCE)
+          .setObjectUuid("u1").build();
+      assertTrue(db.setObjectState(write).getSuccess());
+      assertTrue(db.getObjectState(read).getFound());
+      assertFalse(db.getClusterConfig(ClusterConfigRequest.getDefaultInstance()).getEntriesList().isEmpty());
+      down.set(true);
+      StatusReply failed = db.setObjectState(write);
+      assertFalse(failed.getSuccess());
+      assertEquals("database unreachable", failed.getError());
+      assertFalse(db.getObjectState(read).getFound(), "a read hides the error: OK, not found");
+      assertTrue(db.getClusterConfig(ClusterConfigRequest.getDefaultInstance()).getEntriesList().isEmpty());
+      assertTrue(db.getAllNamespaceNames(GetAllNamespaceNamesRequest.getDefaultInstance()).getNamesList().isEmpty());
+      assertFalse(db.getNode(GetNodeRequest.newBuilder().setUuid("n1").build()).getFound());
+    }
+  }
+
+  @Test
   void instancesShareOneStore() throws Exception {
     try (DatabaseTier tier = DatabaseTier.start(2); DatabaseChannel a = only(tier, 0); DatabaseChannel b = only(tier, 1)) {
       StatusReply set = DatabaseServiceGrpc.newBlockingStub(a).setObjectState(SetObjectStateRequest.newBuilder()

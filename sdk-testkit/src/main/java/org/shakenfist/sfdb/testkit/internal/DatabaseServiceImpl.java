@@ -13,55 +13,80 @@ import org.shakenfist.sfdb.proto.GetNodeReply;
 import org.shakenfist.sfdb.proto.GetNodeRequest;
 import org.shakenfist.sfdb.proto.SetObjectStateRequest;
 import org.shakenfist.sfdb.proto.StatusReply;
-import org.shakenfist.sfdb.testkit.SharedStore;
+import org.shakenfist.sfdb.testkit.GatewayStore;
 
-/** The fake DatabaseService: answers from the tier's shared store. Counting and faults live in interceptors. */
+/**
+ * The fake DatabaseService: answers from the tier's store. Counting and faults live in interceptors. When the
+ * store is {@link GatewayStore.Unavailable unavailable}, it answers as the real gateway does: reads with an OK,
+ * empty reply, writes with {@code StatusReply{success=false, error}}.
+ */
 public final class DatabaseServiceImpl extends DatabaseServiceGrpc.DatabaseServiceImplBase {
-  private final SharedStore store;
+  private final GatewayStore store;
 
-  public DatabaseServiceImpl(SharedStore store) {
+  public DatabaseServiceImpl(GatewayStore store) {
     this.store = store;
+  }
+
+  /** Answers {@code read}'s reply, or {@code empty} when the store is unavailable (the real gateway's way). */
+  private static <T> void read(StreamObserver<T> out, java.util.function.Supplier<T> read, T empty) {
+    T reply;
+    try {
+      reply = read.get();
+    } catch (GatewayStore.Unavailable e) {
+      reply = empty;
+    }
+    out.onNext(reply);
+    out.onCompleted();
   }
 
   @Override
   public void getClusterConfig(ClusterConfigRequest request, StreamObserver<ClusterConfigReply> out) {
-    ClusterConfigReply.Builder reply = ClusterConfigReply.newBuilder();
-    store.clusterConfig().forEach((k, v) ->
-        reply.addEntries(ClusterConfigEntry.newBuilder().setKeyName(k).setValueJson(v)));
-    out.onNext(reply.build());
-    out.onCompleted();
+    read(out, () -> {
+      ClusterConfigReply.Builder reply = ClusterConfigReply.newBuilder();
+      store.clusterConfig().forEach((k, v) ->
+          reply.addEntries(ClusterConfigEntry.newBuilder().setKeyName(k).setValueJson(v)));
+      return reply.build();
+    }, ClusterConfigReply.getDefaultInstance());
   }
 
   @Override
   public void getObjectState(GetObjectStateRequest request, StreamObserver<GetObjectStateReply> out) {
-    GetObjectStateReply.Builder reply = GetObjectStateReply.newBuilder();
-    store.objectState(request.getObjectTypeValue(), request.getObjectUuid()).ifPresentOrElse(
-        s -> reply.setFound(true).setStateValue(s.stateValue()).setUpdateTime(s.updateTime()).setMessage(s.message()),
-        () -> reply.setFound(false));
-    out.onNext(reply.build());
-    out.onCompleted();
+    read(out, () -> {
+      GetObjectStateReply.Builder reply = GetObjectStateReply.newBuilder();
+      store.objectState(request.getObjectTypeValue(), request.getObjectUuid()).ifPresentOrElse(
+          s -> reply.setFound(true).setStateValue(s.stateValue()).setUpdateTime(s.updateTime()).setMessage(s.message()),
+          () -> reply.setFound(false));
+      return reply.build();
+    }, GetObjectStateReply.getDefaultInstance());
   }
 
   @Override
   public void setObjectState(SetObjectStateRequest request, StreamObserver<StatusReply> out) {
-    store.setObjectState(request.getObjectTypeValue(), request.getObjectUuid(),
-        new SharedStore.ObjectState(request.getStateValue(), request.getUpdateTime(), request.getMessage()));
-    out.onNext(StatusReply.newBuilder().setSuccess(true).build());
+    StatusReply reply;
+    try {
+      store.setObjectState(request.getObjectTypeValue(), request.getObjectUuid(),
+          new GatewayStore.ObjectState(request.getStateValue(), request.getUpdateTime(), request.getMessage()));
+      reply = StatusReply.newBuilder().setSuccess(true).build();
+    } catch (GatewayStore.Unavailable e) {
+      reply = StatusReply.newBuilder().setSuccess(false).setError(e.getMessage()).build();
+    }
+    out.onNext(reply);
     out.onCompleted();
   }
 
   @Override
   public void getAllNamespaceNames(GetAllNamespaceNamesRequest request, StreamObserver<GetAllNamespaceNamesReply> out) {
-    out.onNext(GetAllNamespaceNamesReply.newBuilder().addAllNames(store.namespaces()).build());
-    out.onCompleted();
+    read(out, () -> GetAllNamespaceNamesReply.newBuilder().addAllNames(store.namespaces()).build(),
+        GetAllNamespaceNamesReply.getDefaultInstance());
   }
 
   @Override
   public void getNode(GetNodeRequest request, StreamObserver<GetNodeReply> out) {
-    GetNodeReply.Builder reply = GetNodeReply.newBuilder();
-    store.node(request.getUuid()).ifPresent(n -> reply.setFound(true).setNode(n));
-    out.onNext(reply.build());
-    out.onCompleted();
+    read(out, () -> {
+      GetNodeReply.Builder reply = GetNodeReply.newBuilder();
+      store.node(request.getUuid()).ifPresent(n -> reply.setFound(true).setNode(n));
+      return reply.build();
+    }, GetNodeReply.getDefaultInstance());
   }
 
 }

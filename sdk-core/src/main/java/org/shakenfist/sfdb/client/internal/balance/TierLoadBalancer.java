@@ -239,8 +239,10 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         ? "sfdb: every gateway instance failed its health checks: panic mode, sending to all of them"
         : "sfdb: panic mode over");
     if (now) {
-      log.warning("sfdb: every gateway instance of " + getHelper().getAuthority()
-          + " failed its health checks: panic mode, sending calls to all of them");
+      log.warning("sfdb: every gateway instance (" + getChildLbStates().size()
+          + ") failed its health checks: panic mode, sending calls to all of them");
+    } else {
+      log.info("sfdb: panic mode over: an instance passed its health checks");
     }
   }
 
