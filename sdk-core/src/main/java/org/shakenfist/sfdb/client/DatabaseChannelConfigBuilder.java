@@ -89,9 +89,10 @@ public final class DatabaseChannelConfigBuilder {
 
   /**
    * Ejection for a small tier: after {@code n} failed calls in a row (UNAVAILABLE, INTERNAL, UNKNOWN,
-   * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, DATA_LOSS) an instance leaves the rotation for 10 s, 20 s, 40 s ... up
-   * to 160 s for repeats, and comes back through slow start; at most half the instances are out at once, so it
-   * works from two instances on. 0..100, 0 turns it off (default 5).
+   * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, DATA_LOSS), or 10 failed of its last 20, an instance whose failures
+   * stand out from the other instances' (errors spread evenly eject none) leaves the rotation for 10 s, 20 s,
+   * 40 s ... up to 160 s for repeats, and comes back through slow start; at most half the instances are out at
+   * once, so it works from two instances on. 0..100, 0 turns it off (default 5).
    */
   public DatabaseChannelConfigBuilder ejectAfterFailures(int n) {
     return set(Setting.EJECT_AFTER_FAILURES, n);

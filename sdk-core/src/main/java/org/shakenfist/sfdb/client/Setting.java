@@ -49,8 +49,9 @@ final class Setting<T> {
   static final Setting<Integer> HEALTH_POLL_FAILURES = whole("healthPollFailures", "HEALTH_POLL_FAILURES", 3, 1,
       100, "`poll` mode: unanswered polls in a row before a healthy instance is taken out (1..100; a NOT_SERVING answer takes it out at once)");
   static final Setting<Integer> EJECT_AFTER_FAILURES = whole("ejectAfterFailures", "EJECT_AFTER_FAILURES", 5, 0,
-      100, "failed calls in a row (UNAVAILABLE, INTERNAL, ...) that take an instance out for 10 s, doubling for each "
-          + "repeat up to 160 s; never more than half the instances (0: off)");
+      100, "failed calls in a row (UNAVAILABLE, INTERNAL, ...), or half of its last 20, that take an instance out "
+          + "for 10 s, doubling for each repeat up to 160 s, when its failures stand out from the other instances'; "
+          + "never more than half the instances (0: off)");
   static final Setting<Boolean> OUTLIER_DETECTION = bool("outlierDetection", "OUTLIER_DETECTION", false,
       "`on`: eject an instance that fails most calls (thresholds below)");
   static final Setting<String> LB_POLICY = new Setting<>("loadBalancingPolicy", PREFIX + "LB_POLICY",

@@ -163,6 +163,27 @@ class SimulationTest {
   }
 
   @Test
+  void anInstanceFailingMostOfItsCallsNowAndThenIsEjectedButTheSameErrorsSpreadOverAllEjectNone() {
+    for (long seed = 1; seed <= 4; seed++) {
+      // one of 4 fails 60 % of its calls, at random (rarely 5 in a row): the window's ratio takes it out
+      Simulation one = Simulation.builder().instances(4).seed(seed).duration(java.time.Duration.ofSeconds(30)).build();
+      one.instances().get(0).failSome(0.6, io.grpc.Status.UNAVAILABLE);
+      SimResult r = one.run();
+      String flaky = one.instances().get(0).name();
+      assertTrue(r.shareInSecond(flaky, 2) < 0.05, "seed " + seed + ": out within 2 s: " + r.table());
+      // 30 % over all 4: each instance still fails 5 in a row now and then, but no more than the others
+      Simulation all = Simulation.builder().instances(4).seed(seed).duration(java.time.Duration.ofSeconds(60)).build();
+      all.instances().forEach(i -> i.failSome(0.3, io.grpc.Status.UNAVAILABLE));
+      SimResult spread = all.run();
+      for (int s = 2; s < 60; s++) {
+        for (String i : spread.perInstance().keySet()) {
+          assertTrue(spread.shareInSecond(i, s) > 0.15, "seed " + seed + ": " + i + " out in second " + s);
+        }
+      }
+    }
+  }
+
+  @Test
   void aClosedLoopKeepsItsCallersBusyAndRoundRobinStaysExact() {
     SimResult r = Scenarios.build("steady", 3, 1, b -> b.closedLoop(16).duration(java.time.Duration.ofSeconds(10)))
         .run();

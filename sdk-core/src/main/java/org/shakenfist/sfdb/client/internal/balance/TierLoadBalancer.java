@@ -174,9 +174,11 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   }
 
   /**
-   * {@code e} failed {@link TierPolicy#ejectAfter()} calls in a row: out for a while, unless that would leave fewer
-   * than half of the connected instances in the rotation (then the failures are the tier's or the caller's, not
-   * this instance's, and ejecting would only concentrate the load).
+   * {@code e} failed {@link TierPolicy#ejectAfter()} calls in a row, or half of its last {@link Ejection#WINDOW}
+   * calls; if its failures stand out against the other instances' in the rotation ({@link Ejection#standsOut}:
+   * errors spread evenly over the instances eject none), it is out for a while, unless that would leave fewer than half
+   * of the connected instances in the rotation (then the failures are the tier's or the caller's, not this
+   * instance's, and ejecting would only concentrate the load).
    */
   private void maybeEject(Endpoint e) {
     if (e.ejection.out || !e.wasIn) {
@@ -184,21 +186,32 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     }
     int connected = 0;
     int serving = 0;
+    double othersRate = 0;
+    int others = 0;
     for (ChildLbState c : getChildLbStates()) {
       Endpoint o = (Endpoint) c;
       if (o.getCurrentState() == ConnectivityState.READY) {
         connected++;
-        serving += o.wasIn && !o.ejection.out ? 1 : 0;
+        boolean in = o.wasIn && !o.ejection.out;
+        serving += in ? 1 : 0;
+        if (in && o != e) {
+          othersRate += o.ejection.longRate();
+          others++;
+        }
       }
     }
-    if (!Ejection.allowed(serving, connected)) {
+    double rate = others == 0 ? 0 : othersRate / others;
+    // a window's ratio alone, scanned at every failure, shows extremes by chance: the ratio trigger also needs the
+    // instance's own long-run rate, over at least 50 calls, at twice the others'
+    if (!Ejection.allowed(serving, connected) || !Ejection.standsOut(e.ejection.failures(), rate)
+        || !e.ejection.inARowTrigger && !e.ejection.longRateAbove(2 * rate)) {
       return;
     }
-    long out = e.ejection.eject();
-    getHelper().getChannelLogger().log(ChannelLogLevel.WARNING, "sfdb: {0} failed {1} calls in a row: out for {2} s",
-        e.address, policy.ejectAfter(), out / 1_000_000_000L);
-    log.warning("sfdb: gateway instance " + e.address + " failed " + policy.ejectAfter()
-        + " calls in a row: ejected for " + out / 1_000_000_000L + " s");
+    String why = (e.ejection.inARowTrigger ? policy.ejectAfter() + " failed calls in a row" : e.ejection.ratioReason());
+    long out = e.ejection.eject(why);
+    getHelper().getChannelLogger().log(ChannelLogLevel.WARNING, "sfdb: {0}: {1}: out for {2} s",
+        e.address, why, out / 1_000_000_000L);
+    log.warning("sfdb: gateway instance " + e.address + ": " + why + ": ejected for " + out / 1_000_000_000L + " s");
     e.ejection.timer = getHelper().getSynchronizationContext().schedule(() -> {
       e.ejection.restore();
       updateOverallBalancingState();
@@ -315,7 +328,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         return;
       }
       Health h = policy.health() == HealthCheckMode.OFF ? Health.UNCHECKED : health.verdict();
-      String problem = !in && ejection.out ? "ejected: " + policy.ejectAfter() + " failed calls in a row"
+      String problem = !in && ejection.out ? "ejected: " + ejection.why
           : health.problem(in, getCurrentState() == ConnectivityState.READY);
       policy.states().update(host, address, getCurrentState(), h, in, problem);
     }
