@@ -42,10 +42,12 @@ final class Ejection {
    * and at least {@link #WINDOW_FAILURES} of its calls failed (then the policy compares with the other instances).
    */
   boolean record(boolean failed, int threshold) {
-    long w = window.getAndUpdate(v -> {
-      long seen = Math.min(WINDOW, (v >>> SEEN_SHIFT) + 1);
-      return seen << SEEN_SHIFT | ((v << 1) | (failed ? 1 : 0)) & OUTCOMES;
-    });
+    long w;
+    long next;
+    do { // a plain CAS loop: no lambda to allocate on the call path
+      w = window.get();
+      next = Math.min(WINDOW, (w >>> SEEN_SHIFT) + 1) << SEEN_SHIFT | ((w << 1) | (failed ? 1 : 0)) & OUTCOMES;
+    } while (!window.compareAndSet(w, next));
     int n = Math.min(LONG_CALLS, longCalls + 1);
     longCalls = n;
     double r = longRate;
