@@ -3,7 +3,7 @@ package org.shakenfist.sfdb.client.internal.balance;
 /**
  * One instance's latency estimate, Finagle's and Linkerd's peak EWMA with one guard: a sample above the estimate
  * replaces it at once (a slowing instance is seen at its first slow answers), one below it pulls it down with
- * weight {@code 1 - exp(-elapsed / decay)}, and reading it decays it towards 0 with the time since the last
+ * weight {@code 1 - exp(-elapsed / decay)}, at least {@link #MIN_PULL}, and reading it decays it towards 0 with the time since the last
  * sample (an instance nobody calls is tried again, eventually). The guard: a sample more than
  * {@link #OUTLIER_RATIO} times the estimate replaces it only when the one before was such a sample too; alone it
  * is an outlier (a JIT-cold first call, a client GC pause) and only pulls the estimate up as a fast sample would
@@ -22,6 +22,13 @@ final class PeakEwma {
    * is many times it (a 10x slower 2 ms call: 20 ms).
    */
   static final double FLOOR_NANOS = 5_000_000;
+  /**
+   * A sample below the estimate pulls it at least this far towards itself, however soon after the last one: a
+   * busy instance's one slow answer (a GC pause, a scheduling delay) is forgotten within a few dozen calls instead
+   * of the decay's seconds, in which a really slow instance would look no worse and get calls again. Time still
+   * decays an estimate nobody samples (the probe of an instance out of favour).
+   */
+  static final double MIN_PULL = 1.0 / 16;
 
   private final double decayNanos;
   private double estimate; // nanoseconds
@@ -43,7 +50,8 @@ final class PeakEwma {
     if ((!sampled || rtt > estimate) && (!far || lastWasFar)) {
       estimate = rtt; // a peak (two far samples in a row count: the instance really slowed down)
     } else {
-      estimate = estimate * w + rtt * (1 - w);
+      double pull = rtt < estimate ? Math.max(1 - w, MIN_PULL) : 1 - w;
+      estimate = estimate * (1 - pull) + rtt * pull;
     }
     lastWasFar = far;
     sampled = true;

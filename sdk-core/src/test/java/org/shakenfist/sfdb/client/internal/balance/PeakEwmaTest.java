@@ -22,8 +22,15 @@ class PeakEwmaTest {
     e.observe(20 * MS, true, 1 * MS);
     assertEquals(20 * MS, e.cost(1 * MS), 1, "two in a row: the instance slowed down");
     e.observe(2 * MS, true, 2 * MS);
-    assertTrue(e.cost(2 * MS) > 19 * MS, "a fast sample 1 ms later barely moves it: " + e.cost(2 * MS));
-    assertEquals(20 * MS * Math.exp(-1), e.cost(2 * MS + DECAY), 0.01 * MS, "unread and unsampled, it decays");
+    assertEquals(20 * MS - 18 * MS * PeakEwma.MIN_PULL, e.cost(2 * MS), 0.01 * MS,
+        "a fast sample 1 ms later pulls it by the least pull");
+    double before = e.cost(2 * MS);
+    assertEquals(before * Math.exp(-1), e.cost(2 * MS + DECAY), 0.01 * MS, "unread and unsampled, it decays");
+    for (int i = 0; i < 60; i++) {
+      e.observe(2 * MS, true, 3 * MS + DECAY + i * MS);
+    }
+    assertTrue(e.cost(3 * MS + DECAY + 60 * MS) < 2.5 * MS, "60 fast samples in 60 ms forget a slow spell: "
+        + e.cost(3 * MS + DECAY + 60 * MS));
   }
 
   @Test
