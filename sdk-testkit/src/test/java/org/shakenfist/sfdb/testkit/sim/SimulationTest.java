@@ -255,8 +255,26 @@ class SimulationTest {
     assertEquals(1.0 / 3, rr.share("sim-2"), 0.001, rr.table());
   }
 
+  @Test
+  void peakEwmaKeepsTheSlowThirdOutOfTheP99AtLowLoad() {
+    for (int rate : new int[] {200, 600}) {
+      SimResult pe = slowThird("peak_ewma", rate);
+      Simulation fast = Simulation.builder().instances(2).policy("round_robin").seed(1).openLoop(rate)
+          .serviceTime(SimInstance.ServiceTime.lognormal(0.5, 0.3)).duration(java.time.Duration.ofSeconds(60)).build();
+      double floor = fast.run().latencyMicros().get("p99");
+      System.out.printf("slow third, %d calls/s: peak_ewma p99 %d us, %.3f %% to the slow one; floor %.0f us%n", rate,
+          pe.latencyMicros().get("p99"), 100 * pe.share("sim-2"), floor);
+      assertTrue(pe.share("sim-2") < 0.003, rate + ": " + pe.table());
+      assertTrue(pe.latencyMicros().get("p99") <= 1.2 * floor, rate + ": floor " + floor + ": " + pe.table());
+    }
+  }
+
   private static SimResult slowThird(String policy) {
-    Simulation s = Simulation.builder().instances(3).policy(policy).seed(1).openLoop(200)
+    return slowThird(policy, 200);
+  }
+
+  private static SimResult slowThird(String policy, int rate) {
+    Simulation s = Simulation.builder().instances(3).policy(policy).seed(1).openLoop(rate)
         .serviceTime(SimInstance.ServiceTime.lognormal(0.5, 0.3)).duration(java.time.Duration.ofSeconds(60)).build();
     s.instance(2).serviceTime(SimInstance.ServiceTime.lognormal(10.5, 0.05));
     return s.run();
