@@ -236,12 +236,6 @@ class MariaDbTierTopologyTest {
   }
 
   private static List<String> java(String mainClass, String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(mainClass);
-    cmd.addAll(List.of(args));
-    return cmd;
+    return NetnsTopology.java(mainClass, args);
   }
 }

@@ -98,6 +98,17 @@ final class NetnsTopology implements AutoCloseable {
     return p;
   }
 
+  /** A command line running {@code mainClass} of this test's class path on this test's JVM. */
+  static List<String> java(String mainClass, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(mainClass);
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   /** Starts {@code command} inside host i with its output collected; stopped by {@link #close()}. */
   ProcessLog startLogged(String name, int i, List<String> env, List<String> command) throws IOException {
     return new ProcessLog(name, start(i, env, command));
