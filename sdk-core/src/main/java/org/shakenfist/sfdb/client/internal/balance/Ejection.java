@@ -17,19 +17,22 @@ final class Ejection {
   static final int WINDOW = 20;
   /** Failed calls of the window that make an instance a candidate for ejection (50 %). */
   static final int WINDOW_FAILURES = 10;
+  /** Calls behind {@link #longRate()}. */
+  static final int LONG_CALLS = 200;
+  /** Standard deviations above the others' rate that mark an instance's failures as its own. */
+  static final double STANDS_OUT = 5;
   private static final long OUTCOMES = (1L << WINDOW) - 1;
-  private static final int SEEN_SHIFT = 32;
 
   private final AtomicInteger inARow = new AtomicInteger();
-  /** Low {@link #WINDOW} bits: the last calls, 1 = failed, newest lowest; from bit 32: calls seen, at most WINDOW. */
+  /** The last {@link #WINDOW} calls, 1 = failed, newest lowest. */
   private final AtomicLong window = new AtomicLong();
   /**
    * Failure rate over about the last {@link #LONG_CALLS} calls (an exponentially weighted mean, updated without a
    * lock: a lost update under a race only blurs an estimate): what the other instances' failures are compared with.
    */
   private volatile double longRate;
-  private volatile int longCalls; // up to LONG_CALLS: the plain mean until then, so an early estimate is not biased
-  static final int LONG_CALLS = 200;
+  /** Calls counted since the last restore, up to LONG_CALLS (the plain mean until then: no early bias). */
+  private volatile int longCalls;
   /** Whether the last trigger was failures in a row (else the window's ratio). */
   volatile boolean inARowTrigger;
   boolean out;
@@ -46,7 +49,7 @@ final class Ejection {
     long next;
     do { // a plain CAS loop: no lambda to allocate on the call path
       w = window.get();
-      next = Math.min(WINDOW, (w >>> SEEN_SHIFT) + 1) << SEEN_SHIFT | ((w << 1) | (failed ? 1 : 0)) & OUTCOMES;
+      next = ((w << 1) | (failed ? 1 : 0)) & OUTCOMES;
     } while (!window.compareAndSet(w, next));
     int n = Math.min(LONG_CALLS, longCalls + 1);
     longCalls = n;
@@ -60,8 +63,7 @@ final class Ejection {
       inARowTrigger = true;
       return true;
     }
-    boolean full = (w >>> SEEN_SHIFT) + 1 >= WINDOW;
-    if (full && Long.bitCount(((w << 1) | 1) & OUTCOMES) >= WINDOW_FAILURES) {
+    if (n >= WINDOW && Long.bitCount(next) >= WINDOW_FAILURES) {
       inARowTrigger = false;
       return true;
     }
@@ -70,7 +72,7 @@ final class Ejection {
 
   /** Failed calls in the window. */
   int failures() {
-    return Long.bitCount(window.get() & OUTCOMES);
+    return Long.bitCount(window.get());
   }
 
   /** Failure rate over about the last {@link #LONG_CALLS} calls. */
@@ -97,13 +99,9 @@ final class Ejection {
     return failures - WINDOW * p >= STANDS_OUT * Math.sqrt(WINDOW * p * (1 - p));
   }
 
-  /** Standard deviations above the others' rate that mark an instance's failures as its own. */
-  static final double STANDS_OUT = 5;
-
   /** The window's failures, as a reason. */
   String ratioReason() {
-    long w = window.get();
-    return Long.bitCount(w & OUTCOMES) + " of its last " + (w >>> SEEN_SHIFT) + " calls failed";
+    return failures() + " of its last " + Math.min(WINDOW, longCalls) + " calls failed";
   }
 
   /**

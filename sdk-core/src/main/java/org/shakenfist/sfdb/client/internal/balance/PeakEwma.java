@@ -17,8 +17,8 @@ final class PeakEwma {
   /** A sample this many times the estimate (or the floor) is a peak only when the previous sample was one too. */
   static final double OUTLIER_RATIO = 2.0;
   /**
-   * Latencies below this count as equal (peak_ewma compares {@code max(estimate, floor)}): below a few
-   * milliseconds differences are noise (a JIT-cold call, a GC pause, the GIL), not a slow gateway instance, which
+   * Costs below this count as equal (peak_ewma compares {@code max(estimate x (calls in flight + 1), floor)}):
+   * below a few milliseconds differences are noise (a JIT-cold call, a GC pause, the GIL), not a slow gateway instance, which
    * is many times it (a 10x slower 2 ms call: 20 ms).
    */
   static final double FLOOR_NANOS = 5_000_000;
@@ -56,12 +56,6 @@ final class PeakEwma {
     lastWasFar = far;
     sampled = true;
     stamp = now;
-  }
-
-  /** What peak_ewma compares: the estimate now, decayed for the time since the last sample, at least the floor. */
-  synchronized double comparable(long now) {
-    decay(now);
-    return Math.max(estimate, FLOOR_NANOS);
   }
 
   /** The estimate now, decayed for the time since the last sample. */

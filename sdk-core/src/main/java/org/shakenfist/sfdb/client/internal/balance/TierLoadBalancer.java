@@ -176,9 +176,9 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   /**
    * {@code e} failed {@link TierPolicy#ejectAfter()} calls in a row, or half of its last {@link Ejection#WINDOW}
    * calls; if its failures stand out against the other instances' in the rotation ({@link Ejection#standsOut}:
-   * errors spread evenly over the instances eject none), it is out for a while, unless that would leave fewer than half
-   * of the connected instances in the rotation (then the failures are the tier's or the caller's, not this
-   * instance's, and ejecting would only concentrate the load).
+   * errors spread evenly over the instances eject none), it is out for a while, unless that would leave fewer
+   * than half of the connected instances in the rotation (then the failures are the tier's or the caller's, not
+   * this instance's, and ejecting would only concentrate the load).
    */
   private void maybeEject(Endpoint e) {
     if (e.ejection.out || !e.wasIn) {
@@ -207,7 +207,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
         || !e.ejection.inARowTrigger && !e.ejection.longRateAbove(2 * rate)) {
       return;
     }
-    String why = (e.ejection.inARowTrigger ? policy.ejectAfter() + " failed calls in a row" : e.ejection.ratioReason());
+    String why = e.ejection.inARowTrigger ? policy.ejectAfter() + " failed calls in a row" : e.ejection.ratioReason();
     long out = e.ejection.eject(why);
     getHelper().getChannelLogger().log(ChannelLogLevel.WARNING, "sfdb: {0}: {1}: out for {2} s",
         e.address, why, out / 1_000_000_000L);
