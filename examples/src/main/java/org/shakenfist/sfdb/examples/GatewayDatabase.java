@@ -97,26 +97,26 @@ final class GatewayDatabase implements AutoCloseable {
    */
   String migrate(String target) throws Failure {
     try {
-      flyway(target).migrate();
-      return current(flyway(null).info());
+      Flyway flyway = flyway(target);
+      flyway.migrate();
+      return current(flyway.info());
     } catch (FlywayException e) {
       throw new Failure("migrating " + shown + " failed: " + oneLine(e.getMessage()));
     }
   }
 
-  /** The newest schema version among this jar's migrations: the one a gateway of this build needs. */
-  String neededVersion() {
-    return Arrays.stream(flyway(null).info().all()).filter(i -> i.getState().isResolved())
-        .map(MigrationInfo::getVersion).max(Comparator.naturalOrder()).map(MigrationVersion::getVersion)
-        .orElseThrow();
-  }
-
-  /** Refuses, naming both versions, unless the schema is exactly at {@link #neededVersion()}. */
+  /**
+   * Refuses, naming both versions, unless the schema is exactly at the newest version among this jar's
+   * migrations: the one a gateway of this build needs.
+   */
   void requireSchema() throws Failure {
-    String needed = neededVersion();
+    String needed;
     String current;
     try {
-      current = current(flyway(null).info());
+      MigrationInfoService info = flyway(null).info(); // one read of the history table and the jar's migrations
+      needed = Arrays.stream(info.all()).filter(i -> i.getState().isResolved()).map(MigrationInfo::getVersion)
+          .max(Comparator.naturalOrder()).map(MigrationVersion::getVersion).orElseThrow();
+      current = current(info);
     } catch (FlywayException e) {
       throw new Failure("cannot read the schema version of " + shown + ": " + oneLine(e.getMessage()));
     }
@@ -125,9 +125,10 @@ final class GatewayDatabase implements AutoCloseable {
           + ": run GatewayServer migrate --jdbc URL once");
     }
     if (!current.equals(needed)) {
+      boolean older = MigrationVersion.fromVersion(current).compareTo(MigrationVersion.fromVersion(needed)) < 0;
       throw new Failure("the database at " + shown + " has schema version " + current + ", this gateway needs "
-          + "version " + needed + (MigrationVersion.fromVersion(current).compareTo(MigrationVersion.fromVersion(needed)) < 0
-              ? ": run GatewayServer migrate --jdbc URL once" : ": the schema is newer than this gateway"));
+          + "version " + needed + (older ? ": run GatewayServer migrate --jdbc URL once"
+              : ": the schema is newer than this gateway"));
     }
   }
 

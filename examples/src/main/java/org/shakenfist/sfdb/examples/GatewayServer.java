@@ -107,8 +107,7 @@ public final class GatewayServer {
         .ports(List.of(port)).metricsPorts(List.of(metricsPort)).namePrefix("gateway");
     if (tlsCert != null || tlsKey != null) {
       if (tlsCert == null || tlsKey == null) {
-        System.err.println("GatewayServer: --tls-cert and --tls-key go together");
-        System.exit(2);
+        refuse("--tls-cert and --tls-key go together");
       }
       // with --tls-client-ca, only clients with a certificate signed by that CA are served (mTLS)
       TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder().keyManager(tlsCert, tlsKey);

@@ -48,7 +48,8 @@ final class MariaDbProcess {
 
   /** Creates the data directory (first time), starts the server and waits until it answers. */
   void start() throws IOException, InterruptedException {
-    if (!Files.exists(dir.resolve("my.cnf"))) {
+    boolean first = !Files.exists(dir.resolve("my.cnf"));
+    if (first) {
       Files.createDirectories(dir.resolve("conf.d"));
       Files.createDirectories(dir.resolve("data"));
       Files.writeString(dir.resolve("my.cnf"), String.join("\n", "[mysqld]", "datadir=" + dir.resolve("data"),
@@ -56,16 +57,14 @@ final class MariaDbProcess {
           "skip-name-resolve", "!includedir " + dir.resolve("conf.d"), ""));
       Files.writeString(dir.resolve("conf.d/99-bind-all.cnf"), "[mysqld]\nbind-address = 0.0.0.0\n");
       run("mariadb-install-db", "--defaults-file=" + dir.resolve("my.cnf"), "--auth-root-authentication-method=socket");
-      server = net.startLogged("mariadbd", host, List.of(), List.of(SERVER.toString(),
-          "--defaults-file=" + dir.resolve("my.cnf")));
-      awaitUp();
-      sql("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'; GRANT ALL ON " + DATABASE + ".* TO '"
-          + USER + "'@'%';");
-      return;
     }
     server = net.startLogged("mariadbd", host, List.of(), List.of(SERVER.toString(),
         "--defaults-file=" + dir.resolve("my.cnf")));
     awaitUp();
+    if (first) {
+      sql("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'; GRANT ALL ON " + DATABASE + ".* TO '"
+          + USER + "'@'%';");
+    }
   }
 
   /** Stops the server cleanly and waits for it to exit. */

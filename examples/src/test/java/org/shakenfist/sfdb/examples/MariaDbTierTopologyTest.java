@@ -45,17 +45,18 @@ class MariaDbTierTopologyTest {
       concurrentStarts(net, db, 10);
 
       db.freshDatabase();
-      assertEquals(0, run(net, "migrate", 0, List.of(), gateway("migrate", "--jdbc", URL)).exit(START));
+      assertEquals(0, net.startLogged("migrate", 0, List.of(), gateway("migrate", "--jdbc", URL)).exit(START));
       ProcessLog g1 = net.startLogged("gateway-1", 0, List.of(), gateway("--grace", "1", "--jdbc", URL));
       ProcessLog g2 = net.startLogged("gateway-2", 1, List.of(), gateway("--grace", "1", "--jdbc", URL));
       g1.await("gateway serving", 0, START);
       g2.await("gateway serving", 0, START);
 
-      ProcessLog cross = run(net, "crosscheck", 2, List.of(), java(TierDriver.class.getName(), "crosscheck", G1, G2));
+      ProcessLog cross = net.startLogged("crosscheck", 2, List.of(),
+          java(TierDriver.class.getName(), "crosscheck", G1, G2));
       assertEquals(0, cross.exit(START), cross.text());
       System.out.println("one database: " + cross.text());
 
-      ProcessLog pass = run(net, "tier-check", 2, tierEnv(), java(TierCheck.class.getName(), "--calls", "200"));
+      ProcessLog pass = net.startLogged("tier-check", 2, tierEnv(), java(TierCheck.class.getName(), "--calls", "200"));
       assertEquals(0, pass.exit(START), pass.text());
       System.out.println("tier check, both gateways on MariaDB:\n" + pass.text());
       for (String g : List.of(G1, G2)) {
@@ -73,7 +74,8 @@ class MariaDbTierTopologyTest {
       double toNotServing = seconds(cut);
       int left = driver.await(l -> l.contains("left the rotation") && l.contains(G2), at, Duration.ofSeconds(60));
       double toLeft = seconds(cut);
-      ProcessLog degraded = run(net, "tier-check", 2, tierEnv(), java(TierCheck.class.getName(), "--timeout", "5s"));
+      ProcessLog degraded = net.startLogged("tier-check", 2, tierEnv(),
+          java(TierCheck.class.getName(), "--timeout", "5s"));
       int degradedExit = degraded.exit(START);
       System.out.println("tier check, MariaDB unreachable from host 2:\n" + degraded.text());
       assertNotEquals(0, degradedExit, degraded.text());
@@ -100,7 +102,7 @@ class MariaDbTierTopologyTest {
       int panic = driver.await("panic mode, sending calls to all of them", back, Duration.ofSeconds(60));
       List<String> panicking = awaitBothCalled(driver, panic, Duration.ofSeconds(90));
       System.out.println("MariaDB stopped, the SDK in panic mode: " + panicking);
-      ProcessLog down = run(net, "tier-check", 2, tierEnv(), java(TierCheck.class.getName(), "--timeout", "5s"));
+      ProcessLog down = net.startLogged("tier-check", 2, tierEnv(), java(TierCheck.class.getName(), "--timeout", "5s"));
       int downExit = down.exit(START);
       System.out.println("tier check, MariaDB stopped:\n" + down.text());
       assertNotEquals(0, downExit);
@@ -124,12 +126,13 @@ class MariaDbTierTopologyTest {
   /** No schema, then an old one: a gateway refuses with one line naming what it found and what it needs. */
   private static void schemaChecks(NetnsTopology net, MariaDbProcess db) throws Exception {
     db.freshDatabase();
-    ProcessLog none = run(net, "gateway", 1, List.of(), gateway("--jdbc", URL));
+    ProcessLog none = net.startLogged("gateway", 1, List.of(), gateway("--jdbc", URL));
     assertEquals(2, none.exit(START), none.text());
     assertTrue(none.text().contains("has no gateway schema; this gateway needs version 2"), none.text());
     assertEquals(1, none.lines().size(), "one line: " + none.text());
-    assertEquals(0, run(net, "migrate", 1, List.of(), gateway("migrate", "--jdbc", URL, "--target", "1")).exit(START));
-    ProcessLog old = run(net, "gateway", 1, List.of(), gateway("--jdbc", URL));
+    assertEquals(0, net.startLogged("migrate", 1, List.of(), gateway("migrate", "--jdbc", URL, "--target", "1"))
+        .exit(START));
+    ProcessLog old = net.startLogged("gateway", 1, List.of(), gateway("--jdbc", URL));
     assertEquals(2, old.exit(START), old.text());
     assertTrue(old.text().contains("has schema version 1, this gateway needs version 2"), old.text());
     System.out.println("schema checks: " + none.text() + " / " + old.text());
@@ -142,8 +145,8 @@ class MariaDbTierTopologyTest {
     for (int rep = 0; rep < times; rep++) {
       db.freshDatabase();
       List<ProcessLog> migrations = List.of(
-          run(net, "migrate-1", 0, List.of(), gateway("migrate", "--jdbc", URL)),
-          run(net, "migrate-2", 1, List.of(), gateway("migrate", "--jdbc", URL)));
+          net.startLogged("migrate-1", 0, List.of(), gateway("migrate", "--jdbc", URL)),
+          net.startLogged("migrate-2", 1, List.of(), gateway("migrate", "--jdbc", URL)));
       for (ProcessLog m : migrations) {
         if (m.exit(START) != 0 || !m.text().contains("at version 2")) {
           failures.add("repetition " + rep + ": migrate: " + m.text());
@@ -224,11 +227,6 @@ class MariaDbTierTopologyTest {
     return List.of("SHAKENFIST_MARIADB_GATEWAY_HOSTS=" + HOSTS,
         "SHAKENFIST_MARIADB_GATEWAY_RETRY_METHODS=shakenfist.protos.DatabaseService",
         "SHAKENFIST_CALLER_DAEMON=ctl");
-  }
-
-  private static ProcessLog run(NetnsTopology net, String name, int host, List<String> env, List<String> command)
-      throws Exception {
-    return net.startLogged(name, host, env, command);
   }
 
   private static List<String> gateway(String... args) {

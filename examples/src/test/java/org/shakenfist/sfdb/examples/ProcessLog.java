@@ -14,11 +14,12 @@ final class ProcessLog {
   final Process process;
   private final String name;
   private final List<String> lines = new ArrayList<>(); // guarded by this
+  private final Thread reader;
 
   ProcessLog(String name, Process process) {
     this.name = name;
     this.process = process;
-    Thread reader = new Thread(() -> {
+    reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
           StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
@@ -74,9 +75,7 @@ final class ProcessLog {
       process.destroyForcibly();
       throw new AssertionError(name + " did not end within " + timeout + "; output:\n" + text());
     }
-    synchronized (this) {
-      wait(200); // let the reader take the last lines
-    }
+    reader.join(timeout.toMillis()); // the reader has taken the last lines when the output ends
     return process.exitValue();
   }
 }
