@@ -99,7 +99,7 @@ class ApiBoundaryTest {
   static final List<String> CROSS_PACKAGE = List.of("balance.EndpointStates", "balance.Pick", "balance.TierPolicy",
       "channel.CoarseTimer", "channel.DefaultDeadline", "channel.NettyTransport", "channel.ServiceConfigs", "count.EndpointAccounting",
       "count.SfdbClientInterceptor", "health.HealthChecks", "health.HealthPollingHelper", "health.PollConfig",
-      "health.ReadinessProbe", "resolve.ResolverServiceConfig", "resolve.SfdbNameResolver", "resolve.SfdbTargets");
+      "health.ReadinessProbe", "health.SharedHealthPolls", "resolve.ResolverServiceConfig", "resolve.SfdbNameResolver", "resolve.SfdbTargets");
 
   private static final JavaClasses SDK = new ClassFileImporter()
       .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("org.shakenfist.sfdb.client");

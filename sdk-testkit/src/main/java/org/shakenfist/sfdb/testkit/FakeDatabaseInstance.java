@@ -303,6 +303,14 @@ public final class FakeDatabaseInstance implements AutoCloseable {
     return faults.healthWatchCalls();
   }
 
+  /**
+   * {@code grpc.health.v1.Health/Check} calls this instance received since it was created (restarts included):
+   * the health poll load that clients put on it.
+   */
+  public long healthCheckCalls() {
+    return faults.healthCheckCalls();
+  }
+
   /** DatabaseService calls that reached this instance since its last (re)start. */
   public long requestCount() {
     return (long) PrometheusText.sumOperations(counters());

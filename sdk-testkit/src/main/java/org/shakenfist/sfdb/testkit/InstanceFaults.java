@@ -26,6 +26,7 @@ final class InstanceFaults {
   private final CallRecorder recorder;
   private final AtomicInteger failRemaining = new AtomicInteger();
   private final AtomicLong healthWatchCalls = new AtomicLong();
+  private final AtomicLong healthCheckCalls = new AtomicLong();
   private volatile Status failStatus = Status.UNAVAILABLE;
   private volatile long delayNanos;
   private volatile long healthDelayNanos;
@@ -65,6 +66,10 @@ final class InstanceFaults {
     return healthWatchCalls.get();
   }
 
+  long healthCheckCalls() {
+    return healthCheckCalls.get();
+  }
+
   ServerInterceptor databaseCalls() {
     return new DatabaseCalls();
   }
@@ -91,6 +96,7 @@ final class InstanceFaults {
       if (HealthGrpc.getWatchMethod().getFullMethodName().equals(method)) {
         healthWatchCalls.incrementAndGet();
       } else if (HealthGrpc.getCheckMethod().getFullMethodName().equals(method)) {
+        healthCheckCalls.incrementAndGet();
         if (healthSilent) {
           return new ServerCall.Listener<>() {}; // taken, never answered: the caller's deadline ends it
         }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.shakenfist.sfdb.client.DatabaseChannel;
+import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.DatabaseChannels;
 import org.shakenfist.sfdb.client.Transport;
 import org.shakenfist.sfdb.proto.ClusterConfigRequest;
@@ -55,6 +56,51 @@ class DatabaseTierTest {
       assertTrue(wedged.isServing(), "the instance itself still says SERVING: only its health answers are late");
       wedged.clearFaults();
       channel.awaitEndpoints(v -> v.get(1).inRotation(), Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void channelsOfOneProcessShareOneHealthPollPerInstanceAndThePollsGoOnWhenTheLeadingChannelCloses()
+      throws Exception {
+    Duration interval = Duration.ofMillis(100);
+    try (DatabaseTier tier = DatabaseTier.start(2)) {
+      DatabaseChannelConfig config = tier.channelConfigBuilder().healthPollInterval(interval).build();
+      List<DatabaseChannel> channels = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          DatabaseChannel ch = DatabaseChannels.fromConfig(config);
+          channels.add(ch);
+          ch.awaitReady(2, Duration.ofSeconds(10));
+        }
+        for (int round = 0; round < 2; round++) {
+          long[] before = {tier.instance(0).healthCheckCalls(), tier.instance(1).healthCheckCalls()};
+          long start = System.nanoTime();
+          Thread.sleep(1_000);
+          double elapsed = (System.nanoTime() - start) / 1e9 + 0.2; // + a poll under way at either end
+          // one loop waits >= 0.8 x the interval between an answer and the next poll: never more than this
+          long oneLoop = (long) Math.ceil(elapsed / (0.8 * interval.toNanos() / 1e9)) + 1;
+          for (int i = 0; i < 2; i++) {
+            long polls = tier.instance(i).healthCheckCalls() - before[i];
+            assertTrue(polls >= 1 && polls <= oneLoop, "round " + round + ", instance " + i + ": " + polls
+                + " polls in " + elapsed + " s from " + channels.size() + " channels (one loop: at most " + oneLoop
+                + "; one per channel would be ~" + 10 * channels.size() + ")");
+          }
+          if (round == 0) { // the first channel up leads both loops: closing it hands them on
+            channels.remove(0).close();
+          }
+        }
+        for (DatabaseChannel ch : channels) {
+          assertTrue(ch.endpoints().stream().allMatch(e -> e.inRotation()), ch.endpoints().toString());
+        }
+        tier.instance(1).setServing(false); // one poll, heard by both channels left
+        for (DatabaseChannel ch : channels) {
+          ch.awaitEndpoints(v -> !v.get(1).inRotation(), Duration.ofSeconds(10));
+        }
+      } finally {
+        for (DatabaseChannel ch : channels) {
+          ch.close();
+        }
+      }
     }
   }
 

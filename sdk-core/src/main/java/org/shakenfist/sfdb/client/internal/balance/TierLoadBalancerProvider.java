@@ -41,7 +41,7 @@ public final class TierLoadBalancerProvider extends LoadBalancerProvider {
   /** The policy over {@code helper} with an explicit {@code policy} (tests and the simulator). */
   public static LoadBalancer newLoadBalancer(LoadBalancer.Helper helper, TierPolicy policy) {
     return switch (policy.health()) {
-      case POLL -> new TierLoadBalancer(new HealthPollingHelper(helper, policy.poll(), policy.random()), policy);
+      case POLL -> new TierLoadBalancer(new HealthPollingHelper(helper, policy.poll(), policy.random(), policy.polls()), policy);
       case WATCH -> HealthCheckingLoadBalancerUtil.newHealthCheckingLoadBalancer(new LoadBalancer.Factory() {
         @Override
         public LoadBalancer newLoadBalancer(LoadBalancer.Helper h) {

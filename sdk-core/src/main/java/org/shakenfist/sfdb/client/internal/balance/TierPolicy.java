@@ -10,6 +10,7 @@ import java.util.function.LongSupplier;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.HealthCheckMode;
 import org.shakenfist.sfdb.client.internal.health.PollConfig;
+import org.shakenfist.sfdb.client.internal.health.SharedHealthPolls;
 
 /**
  * What the tier policy of one channel does, handed to it as a typed object (not through the service config's
@@ -26,9 +27,12 @@ import org.shakenfist.sfdb.client.internal.health.PollConfig;
  * @param ewmaDecay how fast {@link Pick#PEAK_EWMA}'s latency estimates forget
  * @param slowStart how long an instance that joins a serving rotation ramps up ({@link Duration#ZERO}: off)
  * @param ejectAfter failed calls in a row that eject an instance (0: no ejection)
+ * @param polls the scope whose health poll loops the channel joins ({@link SharedHealthPolls#PROCESS} for real
+ *     channels: one poll per instance for the whole process), or null for polls of the channel's own
  */
 public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states,
-    IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter) {
+    IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter,
+    SharedHealthPolls polls) {
   /** Name-resolver argument key under which a channel carries its policy. */
   public static final NameResolver.Args.Key<TierPolicy> KEY = NameResolver.Args.Key.create("sfdb-tier-policy");
   /** The process-wide random source of real channels. */
@@ -46,18 +50,27 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
 
   /** With the system's ticker, the default 10 s decay and no slow start. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random) {
-    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO, 0);
+    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO, 0, null);
   }
 
   /** With no ejection. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random,
       LongSupplier ticker, Duration ewmaDecay, Duration slowStart) {
-    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, 0);
+    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, 0, null);
   }
 
-  /** The same policy with another random source and ticker (a simulation's). */
-  public TierPolicy with(IntUnaryOperator random, LongSupplier ticker) {
-    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter);
+  /** Polls of the channel's own. */
+  public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random,
+      LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter) {
+    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter, null);
+  }
+
+  /**
+   * The same policy with another random source, ticker and poll scope (a simulation's: {@code polls} one per
+   * simulated process).
+   */
+  public TierPolicy with(IntUnaryOperator random, LongSupplier ticker, SharedHealthPolls polls) {
+    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter, polls);
   }
 
   /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
@@ -65,7 +78,7 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
     return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
         config.healthPollTimeout(), config.healthPollFailures(), PollConfig.JITTER),
         Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM, System::nanoTime,
-        config.ewmaDecay(), config.slowStartWindow(), config.ejectAfterFailures());
+        config.ewmaDecay(), config.slowStartWindow(), config.ejectAfterFailures(), SharedHealthPolls.PROCESS);
   }
 
   /**

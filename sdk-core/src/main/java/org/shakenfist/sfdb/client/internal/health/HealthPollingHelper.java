@@ -1,52 +1,55 @@
 package org.shakenfist.sfdb.client.internal.health;
 
-import io.grpc.CallOptions;
 import io.grpc.ConnectivityState;
 import io.grpc.ConnectivityStateInfo;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancer.CreateSubchannelArgs;
 import io.grpc.LoadBalancer.Subchannel;
 import io.grpc.LoadBalancer.SubchannelStateListener;
-import io.grpc.Status;
 import io.grpc.SynchronizationContext;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import io.grpc.util.ForwardingLoadBalancerHelper;
 import io.grpc.util.ForwardingSubchannel;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.IntUnaryOperator;
-import java.util.logging.Logger;
 
 /**
  * A health producer in grpc-java's sense (compare {@code io.grpc.util.HealthProducerHelper} and grpc's
- * {@code HealthCheckingLoadBalancerFactory}): a helper whose subchannels poll {@code grpc.health.v1.Health/Check}
- * (unary, service {@code ""}) while READY and hand the result to the health consumer that created them, the
- * listener under {@link LoadBalancer#HEALTH_CONSUMER_LISTENER_ARG_KEY}. The raw state listener is a pass-through:
- * pick_first below sees the connection's true state, never a health verdict.
+ * {@code HealthCheckingLoadBalancerFactory}): a helper whose subchannels, while READY, take part in the
+ * {@code grpc.health.v1.Health/Check} polls (unary, service {@code ""}) of their instance and hand each verdict
+ * to the health consumer that created them, the listener under {@link LoadBalancer#HEALTH_CONSUMER_LISTENER_ARG_KEY}.
+ * The raw state listener is a pass-through: pick_first below sees the connection's true state, never a health
+ * verdict. The polls are {@link SharedHealthPolls}' loops: with {@link SharedHealthPolls#PROCESS} one per instance
+ * for the whole process, whichever channel's connection carries them.
  *
- * <p>What the consumer is told: the raw state while not READY; while READY, {@code CONNECTING} until the first
- * answer, {@code READY} after SERVING (or UNIMPLEMENTED: a server without a health service counts as healthy,
- * warned once per helper), {@code TRANSIENT_FAILURE} at once after any other answer, and after
- * {@link PollConfig#failures()} polls in a row without an answer. The next poll goes out one interval (+-
- * {@link PollConfig#jitter()}) after the previous answer, on the helper's synchronization context and scheduler
- * (so a fake clock drives it). A
- * subchannel created without a consumer listener is not wrapped.
+ * <p>What the consumer is told: the raw state while not READY; while READY, {@code CONNECTING} until its loop's
+ * first verdict (at once when the loop has one), then each verdict: {@code READY} after SERVING (or UNIMPLEMENTED,
+ * warned once), {@code TRANSIENT_FAILURE} at once after any other answer, and after {@link PollConfig#failures()}
+ * polls in a row without an answer. The next poll goes out one interval (+- {@link PollConfig#jitter()}) after the
+ * previous answer, on the leading subchannel's synchronization context and scheduler (so a fake clock drives it).
+ * A subchannel created without a consumer listener is not wrapped.
  */
 public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
-  private static final Logger log = Logger.getLogger(HealthPollingHelper.class.getName());
   private final LoadBalancer.Helper delegate;
-  private static final int DRAWS = 1 << 20;
   private final PollConfig config;
   private final IntUnaryOperator random;
-  private boolean warnedUnimplemented;
+  private final SharedHealthPolls polls;
 
-  /** @param random {@code bound -> [0, bound)}: draws each wait's jitter (the policy's random source) */
-  public HealthPollingHelper(LoadBalancer.Helper delegate, PollConfig config, IntUnaryOperator random) {
+  /**
+   * @param random {@code bound -> [0, bound)}: draws each wait's jitter (the policy's random source)
+   * @param polls the scope whose loops this helper's subchannels join: {@link SharedHealthPolls#PROCESS}, or null
+   *     for a scope of this helper's own
+   */
+  public HealthPollingHelper(LoadBalancer.Helper delegate, PollConfig config, IntUnaryOperator random,
+      SharedHealthPolls polls) {
     this.delegate = delegate;
     this.config = config;
     this.random = random;
+    this.polls = polls != null ? polls : new SharedHealthPolls();
+  }
+
+  /** With polls of this helper's own. */
+  public HealthPollingHelper(LoadBalancer.Helper delegate, PollConfig config, IntUnaryOperator random) {
+    this(delegate, config, random, null);
   }
 
   @Override
@@ -68,15 +71,13 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
     return new PolledSubchannel(super.createSubchannel(below), consumer);
   }
 
-  private final class PolledSubchannel extends ForwardingSubchannel {
+  private final class PolledSubchannel extends ForwardingSubchannel implements SharedHealthPolls.Member {
     private final Subchannel delegate;
     private final SubchannelStateListener consumer;
     private final SynchronizationContext sync = getSynchronizationContext();
-    private SynchronizationContext.ScheduledHandle timer;
-    private io.grpc.ClientCall<?, ?> inFlight; // the poll under way, cancelled when polling stops
-    private long generation;
-    private int unanswered;
-    private boolean healthy;
+    private final ScheduledExecutorService scheduler = getScheduledExecutorService();
+    private SharedHealthPolls.Loop loop; // the loop it is a member of while READY
+    private volatile long epoch; // changed on sync only; read by a loop to stamp verdicts
 
     PolledSubchannel(Subchannel delegate, SubchannelStateListener consumer) {
       this.delegate = delegate;
@@ -93,12 +94,14 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
       delegate.start(info -> {
         stop();
         if (info.getState() == ConnectivityState.READY) {
-          // until the first answer the consumer hears CONNECTING: an instance enters only after SERVING
-          healthy = false;
-          unanswered = 0;
+          // until its loop's first answer the consumer hears CONNECTING: an instance enters only after SERVING
           consumer.onSubchannelState(ConnectivityStateInfo.forNonError(ConnectivityState.CONNECTING));
           listener.onSubchannelState(info);
-          poll(generation);
+          SharedHealthPolls.Joined joined = polls.join(delegate.getAllAddresses(), config, this);
+          loop = joined.loop();
+          if (joined.verdict() != null) {
+            consumer.onSubchannelState(joined.verdict());
+          }
         } else { // the connection first, then its health (as grpc's HealthProducerHelper fans out)
           listener.onSubchannelState(info);
           consumer.onSubchannelState(info);
@@ -113,86 +116,44 @@ public final class HealthPollingHelper extends ForwardingLoadBalancerHelper {
     }
 
     private void stop() {
-      generation++;
-      if (timer != null) {
-        timer.cancel();
-        timer = null;
-      }
-      if (inFlight != null) {
-        inFlight.cancel("sfdb: health poll no longer needed", null);
-        inFlight = null;
+      epoch++;
+      if (loop != null) {
+        SharedHealthPolls.Loop l = loop;
+        loop = null;
+        polls.leave(l, this);
       }
     }
 
-    private void poll(long gen) {
-      timer = null;
-      if (gen != generation) {
-        return; // stopped since this poll was scheduled
-      }
-      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
-      var call = delegate.asChannel().newCall(HealthGrpc.getCheckMethod(), options);
-      inFlight = call;
-      ClientCalls.asyncUnaryCall(call, HealthChecks.ALL_SERVICES, new StreamObserver<>() {
-        @Override
-        public void onNext(HealthCheckResponse r) {
-          sync.execute(() -> answered(gen, r.getStatus()));
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          Status s = Status.fromThrowable(t);
-          sync.execute(() -> failed(gen, s));
-        }
-
-        @Override
-        public void onCompleted() {}
-      });
+    @Override
+    public io.grpc.Channel connection() {
+      return delegate.asChannel();
     }
 
-    private void answered(long gen, HealthCheckResponse.ServingStatus status) {
-      if (gen != generation) {
-        return;
-      }
-      if (status == HealthCheckResponse.ServingStatus.SERVING) {
-        report(true, null);
-      } else { // the server said so: no strikes needed
-        report(false, Status.UNAVAILABLE.withDescription("health poll: status " + status));
-      }
-      next(gen);
+    @Override
+    public SynchronizationContext sync() {
+      return sync;
     }
 
-    private void failed(long gen, Status s) {
-      if (gen != generation) {
-        return;
-      }
-      if (s.getCode() == Status.Code.UNIMPLEMENTED) {
-        if (!warnedUnimplemented) {
-          warnedUnimplemented = true;
-          log.warning("sfdb: gateway " + delegate.getAddresses() + " has no grpc.health.v1 service; treating it "
-              + "as healthy");
-        }
-        report(true, null);
-      } else if (++unanswered >= config.failures() || !healthy) {
-        // silence takes `failures` strikes to remove a healthy instance; one that never answered stays out
-        report(false, Status.UNAVAILABLE.withDescription("health poll: " + HealthChecks.describe(s)));
-      }
-      next(gen);
+    @Override
+    public ScheduledExecutorService scheduler() {
+      return scheduler;
     }
 
-    private void report(boolean nowHealthy, Status problem) {
-      if (nowHealthy) {
-        unanswered = 0;
-      }
-      healthy = nowHealthy;
-      consumer.onSubchannelState(nowHealthy ? ConnectivityStateInfo.forNonError(ConnectivityState.READY)
-          : ConnectivityStateInfo.forTransientFailure(problem));
+    @Override
+    public int draw(int bound) {
+      return random.applyAsInt(bound);
     }
 
-    private void next(long gen) {
-      inFlight = null;
-      long wait = config.jitter() == 0 ? config.interval().toNanos()
-          : config.waitNanos(random.applyAsInt(DRAWS) / (double) DRAWS);
-      timer = sync.schedule(() -> poll(gen), wait, TimeUnit.NANOSECONDS, getScheduledExecutorService());
+    @Override
+    public long epoch() {
+      return epoch;
+    }
+
+    @Override
+    public void verdict(long stamped, ConnectivityStateInfo info) {
+      if (stamped == epoch) {
+        consumer.onSubchannelState(info);
+      }
     }
   }
 }

@@ -122,7 +122,7 @@ class HealthPollingHelperTest {
 
   @Test
   void aServerWithoutHealthServiceIsHealthyAndWarnedOnce() {
-    try (LogCapture warnings = LogCapture.of(HealthPollingHelper.class, Level.WARNING)) {
+    try (LogCapture warnings = LogCapture.of(SharedHealthPolls.class, Level.WARNING)) {
       below.setState(ConnectivityState.READY);
       for (int round = 0; round < 3; round++) {
         below.lastCall().fail(Status.UNIMPLEMENTED);
@@ -156,5 +156,89 @@ class HealthPollingHelperTest {
     HealthPollingHelper producer = new HealthPollingHelper(fake, new PollConfig(INTERVAL, Duration.ofSeconds(1), 3), b -> 0);
     fake.sync.execute(() -> assertTrue(producer.createSubchannel(LoadBalancer.CreateSubchannelArgs.newBuilder()
         .setAddresses(FakeLoadBalancerHelper.groups("b")).build()) instanceof FakeSubchannel));
+  }
+
+  /** A second channel of the same process: its own fake helper (context, clock), the same scope and addresses. */
+  private static final class OtherChannel {
+    final FakeLoadBalancerHelper fake = new FakeLoadBalancerHelper();
+    final List<ConnectivityStateInfo> health = new ArrayList<>();
+    LoadBalancer.Subchannel subchannel;
+    FakeSubchannel below;
+
+    OtherChannel(SharedHealthPolls scope, List<io.grpc.EquivalentAddressGroup> addresses, PollConfig config) {
+      HealthPollingHelper producer = new HealthPollingHelper(fake, config, b -> 0, scope);
+      fake.sync.execute(() -> {
+        subchannel = producer.createSubchannel(LoadBalancer.CreateSubchannelArgs.newBuilder().setAddresses(addresses)
+            .addOption(LoadBalancer.HEALTH_CONSUMER_LISTENER_ARG_KEY, health::add).build());
+        subchannel.start(info -> { });
+      });
+      below = fake.subchannels.values().iterator().next();
+    }
+
+    ConnectivityState last() {
+      return health.get(health.size() - 1).getState();
+    }
+  }
+
+  @Test
+  void channelsOfOneScopeShareOnePollLoopPerInstance() {
+    SharedHealthPolls scope = new SharedHealthPolls();
+    PollConfig config = new PollConfig(INTERVAL, Duration.ofSeconds(1), 3);
+    List<io.grpc.EquivalentAddressGroup> instance = FakeLoadBalancerHelper.groups("x");
+    OtherChannel first = new OtherChannel(scope, instance, config);
+    OtherChannel second = new OtherChannel(scope, instance, config);
+    first.below.setState(ConnectivityState.READY);
+    second.below.setState(ConnectivityState.READY);
+    assertEquals(1, first.below.calls.size() + second.below.calls.size(), "one poll for both channels");
+    assertEquals(1, first.below.calls.size(), "over the first connection up");
+    first.below.lastCall().answer(ServingStatus.SERVING);
+    assertEquals(ConnectivityState.READY, first.last());
+    assertEquals(ConnectivityState.READY, second.last(), "the verdict reaches every channel of the scope");
+    for (int i = 0; i < 3; i++) {
+      first.fake.clock.advance(INTERVAL);
+      first.below.lastCall().answer(i < 2 ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+    assertEquals(4, first.below.calls.size(), "one poll per interval");
+    assertEquals(0, second.below.calls.size(), "and none over the second channel");
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, second.last(), "NOT_SERVING reaches the second channel");
+    assertEquals(1, scope.loops());
+
+    OtherChannel third = new OtherChannel(scope, instance, config);
+    third.below.setState(ConnectivityState.READY);
+    assertEquals(0, third.below.calls.size(), "a late joiner does not poll");
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, third.last(), "it takes the loop's verdict at once");
+
+    OtherChannel otherConfig = new OtherChannel(scope, instance, new PollConfig(INTERVAL.multipliedBy(2),
+        Duration.ofSeconds(1), 3));
+    otherConfig.below.setState(ConnectivityState.READY);
+    assertEquals(1, otherConfig.below.calls.size(), "other poll settings: a loop of their own");
+    assertEquals(2, scope.loops());
+  }
+
+  @Test
+  void whenTheLeadingConnectionLeavesTheNextMemberPollsAtOnceAndTheLastOneStopsTheLoop() {
+    SharedHealthPolls scope = new SharedHealthPolls();
+    PollConfig config = new PollConfig(INTERVAL, Duration.ofSeconds(1), 3);
+    List<io.grpc.EquivalentAddressGroup> instance = FakeLoadBalancerHelper.groups("y");
+    OtherChannel first = new OtherChannel(scope, instance, config);
+    OtherChannel second = new OtherChannel(scope, instance, config);
+    first.below.setState(ConnectivityState.READY);
+    second.below.setState(ConnectivityState.READY);
+    first.below.lastCall().answer(ServingStatus.SERVING);
+    first.fake.clock.advance(INTERVAL);
+    assertEquals(2, first.below.calls.size());
+    first.below.setState(ConnectivityState.IDLE);
+    assertTrue(first.below.lastCall().cancelled, "the leader's poll in flight is cancelled");
+    assertEquals(1, second.below.calls.size(), "the next member polls at once over its own connection");
+    assertEquals(0, first.fake.clock.pending(), "no timer left on the leaver's clock");
+    first.below.lastCall().answer(ServingStatus.NOT_SERVING);
+    assertEquals(ConnectivityState.READY, second.last(), "a late answer over the old leader is ignored");
+    second.below.lastCall().answer(ServingStatus.NOT_SERVING);
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, second.last());
+    assertEquals(ConnectivityState.IDLE, first.last(), "a member that left hears nothing more from the loop");
+    assertEquals(1, second.fake.clock.pending(), "the new leader schedules the next poll on its own clock");
+    second.fake.sync.execute(second.subchannel::shutdown);
+    assertEquals(0, second.fake.clock.pending(), "the last member's shutdown stops the loop");
+    assertEquals(0, scope.loops());
   }
 }
