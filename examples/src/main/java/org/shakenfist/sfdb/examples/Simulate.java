@@ -13,14 +13,17 @@ import org.shakenfist.sfdb.testkit.sim.SimResult;
 /**
  * Runs one of the testkit's balancer simulations (the SDK's own policies in virtual time):
  * {@code java -cp examples/target/sfdb-examples.jar org.shakenfist.sfdb.examples.Simulate --scenario slow-middle
- * --policy peak_ewma --instances 4 --seed 7 [--callers C] [--retries] [--json] [--svg FILE]}. {@code --callers}: a
- * closed loop of C callers instead of the scenario's open loop; {@code --retries}: the channel retries every call
+ * --policy peak_ewma --instances 4 --seed 7 [--callers C] [--clients K] [--reconnect-jitter J] [--retries] [--json]
+ * [--svg FILE]}. {@code --callers}: a closed loop of C callers instead of the scenario's open loop; {@code --clients}:
+ * a fleet of K client processes, a channel each (the result adds each instance's health checks per second,
+ * connections and connection attempts); {@code --reconnect-jitter}: grpc's reconnect jitter (default 0.2; 0: a
+ * fleet reconnecting in step); {@code --retries}: the channel retries every call
  * as {@code SHAKENFIST_RETRY_METHODS=shakenfist.protos.DatabaseService} would (with the default attempts, backoff
  * and budget); {@code --svg}: also writes the share timeline. Exit 0, or 2 with one line naming a bad argument.
  */
 public final class Simulate {
   private static final String USAGE = "usage: Simulate --scenario NAME --policy POLICY --instances N --seed S"
-      + " [--callers C] [--retries] [--json] [--svg FILE]"
+      + " [--callers C] [--clients K] [--reconnect-jitter J] [--retries] [--json] [--svg FILE]"
       + " (scenarios: " + String.join(", ", Scenarios.NAMES) + ")";
 
   private Simulate() {}
@@ -45,6 +48,8 @@ public final class Simulate {
     Map<String, String> opts = new java.util.LinkedHashMap<>(Map.of("--scenario", "steady", "--policy",
         DatabaseChannelConfig.builder().hosts("sim").build().loadBalancingPolicy(), "--instances", "3", "--seed", "1",
         "--callers", "0", "--svg", ""));
+    opts.put("--clients", "1");
+    opts.put("--reconnect-jitter", "0.2");
     boolean json = false;
     boolean retries = false;
     for (int i = 0; i < args.length; i++) {
@@ -63,7 +68,15 @@ public final class Simulate {
     Integer instances = parsed(opts, "--instances", Integer::valueOf, err);
     Long seed = instances == null ? null : parsed(opts, "--seed", Long::valueOf, err);
     Integer callers = seed == null ? null : parsed(opts, "--callers", Integer::valueOf, err);
-    if (callers == null) { // one line, naming the first bad number, was printed
+    Integer clients = callers == null ? null : parsed(opts, "--clients", Integer::valueOf, err);
+    if (clients == null) { // one line, naming the first bad number, was printed
+      return 2;
+    }
+    double jitter;
+    try {
+      jitter = Double.parseDouble(opts.get("--reconnect-jitter"));
+    } catch (NumberFormatException e) {
+      err.println("simulate: --reconnect-jitter \"" + opts.get("--reconnect-jitter") + "\" is not a number");
       return 2;
     }
     if (callers < 0) {
@@ -82,6 +95,7 @@ public final class Simulate {
         if (callers > 0) {
           b.closedLoop(callers);
         }
+        b.clients(clients).reconnectJitter(jitter);
       }).run();
     } catch (DatabaseConfigException e) {
       err.println("simulate: --policy: " + e.getMessage());

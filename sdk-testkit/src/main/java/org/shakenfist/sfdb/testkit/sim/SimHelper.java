@@ -8,7 +8,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.SynchronizationContext;
 import java.net.SocketAddress;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Consumer;
 
 /**
  * The simulated channel as the SDK's policy sees it: subchannels that connect to {@link SimInstance}s, the
@@ -16,11 +15,11 @@ import java.util.function.Consumer;
  */
 final class SimHelper extends LoadBalancer.Helper {
   private final Simulation sim;
-  private final Consumer<LoadBalancer.SubchannelPicker> onPicker;
+  private final Simulation.Client client;
 
-  SimHelper(Simulation sim, Consumer<LoadBalancer.SubchannelPicker> onPicker) {
+  SimHelper(Simulation sim, Simulation.Client client) {
     this.sim = sim;
-    this.onPicker = onPicker;
+    this.client = client;
   }
 
   /** The address of one simulated instance. */
@@ -45,14 +44,14 @@ final class SimHelper extends LoadBalancer.Helper {
   @Override
   public LoadBalancer.Subchannel createSubchannel(LoadBalancer.CreateSubchannelArgs args) {
     SimInstance i = instanceOf(args.getAddresses().get(0));
-    SimSubchannel s = new SimSubchannel(args, i, sim);
-    sim.connections(i).add(s);
+    SimSubchannel s = new SimSubchannel(args, i, sim, client);
+    client.connections.get(i).add(s);
     return s;
   }
 
   @Override
   public void updateBalancingState(ConnectivityState state, LoadBalancer.SubchannelPicker picker) {
-    onPicker.accept(picker);
+    client.newPicker(picker);
   }
 
   @Override

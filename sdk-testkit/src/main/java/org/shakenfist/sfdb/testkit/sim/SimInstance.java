@@ -262,6 +262,7 @@ public final class SimInstance {
     if (!up || healthSilent) {
       return; // refused calls fail at the connection; a silent one never answers
     }
+    sim.recorder().healthCheck(sim.indexOf(this), sim.clock().nanos());
     queue.add(new Job(status -> {
       if (status.isOk()) {
         answer.accept(serving);

@@ -26,10 +26,21 @@ import java.util.Map;
  * @param faults the declared faults ({@link Simulation#fault}) and how the policy answered them
  * @param callStartNanos each ended call's start, in virtual time, in the order the calls ended
  * @param callLatencyNanos each ended call's latency, in the same order
+ * @param clients client processes simulated ({@link SimulationBuilder#clients})
+ * @param load what the clients put on each instance besides calls, in instance order
  */
 public record SimResult(String scenario, long calls, long failed, long silent, Map<String, Long> latencyMicros,
     double attemptsPerCall, int maxAttempts, Map<String, Long> perInstance, long[][] perSecond,
-    List<FaultOutcome> faults, long[] callStartNanos, long[] callLatencyNanos) {
+    List<FaultOutcome> faults, long[] callStartNanos, long[] callLatencyNanos, int clients,
+    List<InstanceLoad> load) {
+
+  /**
+   * The load of the clients' connections and health polls on one instance: {@code Health/Check} calls per
+   * second after the warm-up (mean) and in its busiest 100 ms (x 10), connection attempts over the run and in
+   * the busiest 100 ms after the warm-up (x 10), and the most connections up at once.
+   */
+  public record InstanceLoad(String instance, double checksPerSecond, long peakChecksPerSecond, long connectAttempts,
+      long peakConnectsPerSecond, int maxConnections) {}
 
   /**
    * The nearest-rank percentile {@code q} (e.g. 0.99) of the latencies of the calls that started in
@@ -60,10 +71,14 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
    * One fault and the policy's answer, in seconds of virtual time; {@code toLowSeconds}: from the fault's start
    * to the first moment the instance's share of the last second's attempts is at most {@link #LOW_SHARE}
    * (null: never during the fault); {@code backSeconds}: from the fault's end to the first moment that share is
-   * back at 80 % of an even share (null: never within the run).
+   * back at 80 % of an even share (null: never within the run); {@code allConnectedSeconds}: from the fault's end
+   * to the first moment every client has a connection up to it again (null: never within the run, or none was
+   * lost); {@code peakReconnectsPerSecond} and {@code peakChecksPerSecond}: the most connection attempts and
+   * health checks it took in 100 ms (x 10) from the fault's end to 1 s after that moment (0 when none was lost):
+   * the reconnect storm, and the first polls of the reconnected clients.
    */
   public record FaultOutcome(String instance, double fromSeconds, double toSeconds, Double toLowSeconds,
-      Double backSeconds) {}
+      Double backSeconds, Double allConnectedSeconds, long peakReconnectsPerSecond, long peakChecksPerSecond) {}
 
   /** Share of the attempts {@code instance} got over the whole run. */
   public double share(String instance) {
@@ -80,18 +95,29 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
 
   /** One JSON object (keys in a fixed order, so equal runs print equal bytes). */
   public String json() {
-    StringBuilder b = new StringBuilder("{\"scenario\":\"").append(scenario).append("\",\"calls\":").append(calls)
+    StringBuilder b = new StringBuilder("{\"scenario\":\"").append(scenario).append("\",\"clients\":")
+        .append(clients).append(",\"calls\":").append(calls)
         .append(",\"failed\":").append(failed).append(",\"silent\":").append(silent).append(",\"latency_us\":{");
     b.append(String.join(",", latencyMicros.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
         .toList()));
     b.append(String.format(Locale.ROOT, "},\"attempts_per_call\":%.4f,\"max_attempts\":%d,\"instances\":[",
         attemptsPerCall, maxAttempts));
-    b.append(String.join(",", perInstance.entrySet().stream().map(e -> String.format(Locale.ROOT,
-        "{\"name\":\"%s\",\"share\":%.4f,\"calls\":%d}", e.getKey(), share(e.getKey()), e.getValue())).toList()));
+    List<String> names = List.copyOf(perInstance.keySet());
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      InstanceLoad l = load.get(i);
+      rows.add(String.format(Locale.ROOT, "{\"name\":\"%s\",\"share\":%.4f,\"calls\":%d,\"checks_per_s\":%.2f,"
+          + "\"peak_checks_per_s\":%d,\"connect_attempts\":%d,\"peak_connects_per_s\":%d,\"max_connections\":%d}",
+          names.get(i), share(names.get(i)), perInstance.get(names.get(i)), l.checksPerSecond(),
+          l.peakChecksPerSecond(), l.connectAttempts(), l.peakConnectsPerSecond(), l.maxConnections()));
+    }
+    b.append(String.join(",", rows));
     b.append("],\"faults\":[");
     b.append(String.join(",", faults.stream().map(f -> String.format(Locale.ROOT,
-        "{\"instance\":\"%s\",\"from_s\":%.1f,\"to_s\":%.1f,\"to_low_s\":%s,\"back_s\":%s}", f.instance(),
-        f.fromSeconds(), f.toSeconds(), seconds(f.toLowSeconds()), seconds(f.backSeconds()))).toList()));
+        "{\"instance\":\"%s\",\"from_s\":%.1f,\"to_s\":%.1f,\"to_low_s\":%s,\"back_s\":%s,"
+        + "\"all_connected_s\":%s,\"peak_reconnects_per_s\":%d,\"peak_checks_per_s\":%d}", f.instance(),
+        f.fromSeconds(), f.toSeconds(), seconds(f.toLowSeconds()), seconds(f.backSeconds()),
+        seconds(f.allConnectedSeconds()), f.peakReconnectsPerSecond(), f.peakChecksPerSecond())).toList()));
     b.append("],\"share_per_second\":[");
     for (int s = 0; s < perSecond.length; s++) {
       b.append(s == 0 ? "[" : ",[");
@@ -116,12 +142,21 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
     b.append(String.format(Locale.ROOT, "latency us p50 %d p90 %d p99 %d p99.9 %d max %d%n",
         latencyMicros.get("p50"), latencyMicros.get("p90"), latencyMicros.get("p99"), latencyMicros.get("p999"),
         latencyMicros.get("max")));
-    perInstance.forEach((name, n) -> b.append(String.format(Locale.ROOT, "%-8s %9d calls %6.2f%%%n", name, n,
-        100 * share(name))));
+    int column = 0;
+    for (Map.Entry<String, Long> e : perInstance.entrySet()) {
+      InstanceLoad l = load.get(column++);
+      b.append(String.format(Locale.ROOT, "%-8s %9d calls %6.2f%%  health checks %.1f/s (peak %d/s), "
+          + "connects %d (peak %d/s), connections <= %d%n", e.getKey(), e.getValue(), 100 * share(e.getKey()),
+          l.checksPerSecond(), l.peakChecksPerSecond(), l.connectAttempts(), l.peakConnectsPerSecond(),
+          l.maxConnections()));
+    }
     for (FaultOutcome f : faults) {
-      b.append(String.format(Locale.ROOT, "fault %s %.0f-%.0f s: share <= 5 %% %s, back %s%n", f.instance(),
+      b.append(String.format(Locale.ROOT, "fault %s %.0f-%.0f s: share <= 5 %% %s, back %s%s%n", f.instance(),
           f.fromSeconds(), f.toSeconds(), f.toLowSeconds() == null ? "never" : "after " + seconds(f.toLowSeconds()) + " s",
-          f.backSeconds() == null ? "never" : "after " + seconds(f.backSeconds()) + " s"));
+          f.backSeconds() == null ? "never" : "after " + seconds(f.backSeconds()) + " s",
+          f.allConnectedSeconds() == null ? "" : ", every client connected after " + seconds(f.allConnectedSeconds())
+              + " s (peaks: " + f.peakReconnectsPerSecond() + " connects/s, " + f.peakChecksPerSecond()
+              + " health checks/s)"));
     }
     return b.toString();
   }
@@ -146,12 +181,60 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
     private long silent;
     private long attempts;
     private int maxAttempts;
+    private final int clients;
+    private final long warmupNanos;
+    private final long durationNanos;
+    private final long[][] checksPerTenth;
+    private final long[][] connectsPerTenth;
+    private final long[] checksAfterWarmup;
+    private final long[] connectAttempts;
+    private final int[] connectedNow;
+    private final int[] maxConnected;
+    private final List<List<long[]>> connectedChanges = new ArrayList<>(); // per instance: {nanos, connections}
 
-    Recorder(List<String> names, long durationNanos) {
+    Recorder(List<String> names, long durationNanos, int clients, long warmupNanos) {
       this.names = names;
-      this.perInstance = new long[names.size()];
-      this.perSecond = new long[(int) Math.max(1, (durationNanos + 999_999_999) / 1_000_000_000)][names.size()];
-      this.perTenth = new long[(int) Math.max(1, (durationNanos + TENTH - 1) / TENTH)][names.size()];
+      this.clients = clients;
+      this.warmupNanos = warmupNanos;
+      this.durationNanos = durationNanos;
+      int n = names.size();
+      this.perInstance = new long[n];
+      this.perSecond = new long[(int) Math.max(1, (durationNanos + 999_999_999) / 1_000_000_000)][n];
+      this.perTenth = new long[(int) Math.max(1, (durationNanos + TENTH - 1) / TENTH)][n];
+      this.checksPerTenth = new long[perTenth.length][n];
+      this.connectsPerTenth = new long[perTenth.length][n];
+      this.checksAfterWarmup = new long[n];
+      this.connectAttempts = new long[n];
+      this.connectedNow = new int[n];
+      this.maxConnected = new int[n];
+      for (int i = 0; i < n; i++) {
+        connectedChanges.add(new ArrayList<>());
+      }
+    }
+
+    private int tenth(long nanos) {
+      return (int) Math.min(perTenth.length - 1, nanos / TENTH);
+    }
+
+    /** Instance {@code i} took a Health/Check. */
+    void healthCheck(int i, long nanos) {
+      checksPerTenth[tenth(nanos)][i]++;
+      if (nanos >= warmupNanos) {
+        checksAfterWarmup[i]++;
+      }
+    }
+
+    /** A client tried to connect to instance {@code i}. */
+    void connectAttempt(int i, long nanos) {
+      connectAttempts[i]++;
+      connectsPerTenth[tenth(nanos)][i]++;
+    }
+
+    /** A connection to instance {@code i} came up (+1) or went (-1). */
+    void connected(int i, int delta, long nanos) {
+      connectedNow[i] += delta;
+      maxConnected[i] = Math.max(maxConnected[i], connectedNow[i]);
+      connectedChanges.get(i).add(new long[] {nanos, connectedNow[i]});
     }
 
     void fault(int instance, long fromNanos, long toNanos) {
@@ -195,9 +278,21 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
         per.put(names.get(i), perInstance[i]);
       }
       List<FaultOutcome> outcomes = faults.stream().map(f -> outcome((int) f[0], f[1], f[2])).toList();
+      List<InstanceLoad> load = new ArrayList<>();
+      double seconds = Math.max(1, durationNanos - warmupNanos) / 1e9;
+      for (int i = 0; i < names.size(); i++) {
+        long peakChecks = 0;
+        long peakConnects = 0;
+        for (int t = tenth(warmupNanos); t < perTenth.length; t++) {
+          peakChecks = Math.max(peakChecks, checksPerTenth[t][i]);
+          peakConnects = Math.max(peakConnects, connectsPerTenth[t][i]);
+        }
+        load.add(new InstanceLoad(names.get(i), checksAfterWarmup[i] / seconds, 10 * peakChecks, connectAttempts[i],
+            10 * peakConnects, maxConnected[i]));
+      }
       return new SimResult(scenario, calls, failed, silent, lat, calls == 0 ? 0 : attempts / (double) calls,
           maxAttempts, per, perSecond, outcomes, Arrays.copyOf(starts, (int) calls),
-          Arrays.copyOf(latencies, (int) calls));
+          Arrays.copyOf(latencies, (int) calls), clients, List.copyOf(load));
     }
 
     private FaultOutcome outcome(int instance, long from, long to) {
@@ -217,7 +312,33 @@ public record SimResult(String scenario, long calls, long failed, long silent, M
           back = ((b + 1) * TENTH - to) / 1e9;
         }
       }
-      return new FaultOutcome(names.get(instance), from / 1e9, to / 1e9, low, back);
+      Double all = allConnected(instance, from, to);
+      long reconnects = 0;
+      long checks = 0;
+      if (all != null) {
+        for (int t = tenth(to); t <= tenth(to + (long) (all * 1e9) + 1_000_000_000L); t++) {
+          reconnects = Math.max(reconnects, 10 * connectsPerTenth[t][instance]);
+          checks = Math.max(checks, 10 * checksPerTenth[t][instance]);
+        }
+      }
+      return new FaultOutcome(names.get(instance), from / 1e9, to / 1e9, low, back, all, reconnects, checks);
+    }
+
+    /** From {@code to} to the first moment every client is connected to the instance again (null: see above). */
+    private Double allConnected(int instance, long from, long to) {
+      int atFrom = 0;
+      boolean lost = false;
+      for (long[] c : connectedChanges.get(instance)) {
+        if (c[0] < from) {
+          atFrom = (int) c[1];
+          continue;
+        }
+        lost |= atFrom < clients || c[1] < clients;
+        if (lost && c[0] >= to && c[1] == clients) {
+          return (c[0] - to) / 1e9;
+        }
+      }
+      return null;
     }
 
     /** The instance's share of the attempts sent in the second up to the end of tenth {@code b} (-1: none). */

@@ -19,8 +19,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A simulated connection to one {@link SimInstance}: IDLE → CONNECTING → READY in 1 ms, or TRANSIENT_FAILURE
- * when the instance is down and a retry after grpc's backoff; dropped to IDLE when the instance goes down. Its
+ * A simulated connection of one client to one {@link SimInstance}: IDLE → CONNECTING → READY in 1 ms, or
+ * TRANSIENT_FAILURE when the instance is down and a retry after grpc's jittered backoff; dropped to IDLE when the instance goes down. Its
  * channel takes {@code Health/Check} calls, which the instance answers in virtual time (deadlines honoured).
  */
 final class SimSubchannel extends LoadBalancer.Subchannel {
@@ -38,15 +38,18 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
   final SimInstance instance;
   private final LoadBalancer.CreateSubchannelArgs args;
   private final Simulation sim;
+  private final Simulation.Client client;
   private LoadBalancer.SubchannelStateListener listener;
   ConnectivityState state = ConnectivityState.IDLE;
   private long backoff = BACKOFF_FIRST_NANOS;
   private ScheduledFuture<?> pending;
 
-  SimSubchannel(LoadBalancer.CreateSubchannelArgs args, SimInstance instance, Simulation sim) {
+  SimSubchannel(LoadBalancer.CreateSubchannelArgs args, SimInstance instance, Simulation sim,
+      Simulation.Client client) {
     this.args = args;
     this.instance = instance;
     this.sim = sim;
+    this.client = client;
   }
 
   @Override
@@ -62,6 +65,7 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
   }
 
   private void connect() {
+    sim.recorder().connectAttempt(sim.indexOf(instance), sim.clock().nanos());
     moveTo(ConnectivityState.CONNECTING, Status.OK);
     pending = sim.clock().schedule(() -> {
       if (state != ConnectivityState.CONNECTING) {
@@ -72,7 +76,10 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
         moveTo(ConnectivityState.READY, Status.OK);
       } else {
         moveTo(ConnectivityState.TRANSIENT_FAILURE, Status.UNAVAILABLE.withDescription("connection refused"));
-        long wait = backoff;
+        // grpc's ExponentialBackoffPolicy: the current backoff +- jitter x itself, then x1.6 up to the cap
+        double jitter = sim.reconnectJitter();
+        long wait = jitter == 0 ? backoff
+            : (long) (backoff * (1 + jitter * (2 * sim.connectRandom().nextDouble() - 1)));
         backoff = Math.min(BACKOFF_MAX_NANOS, (long) (backoff * 1.6));
         pending = sim.clock().schedule(this::connect, wait, TimeUnit.NANOSECONDS);
       }
@@ -82,6 +89,9 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
   void moveTo(ConnectivityState s, Status status) {
     if (state == ConnectivityState.SHUTDOWN) {
       return;
+    }
+    if ((state == ConnectivityState.READY) != (s == ConnectivityState.READY)) {
+      sim.recorder().connected(sim.indexOf(instance), s == ConnectivityState.READY ? 1 : -1, sim.clock().nanos());
     }
     state = s;
     ConnectivityStateInfo info = s == ConnectivityState.TRANSIENT_FAILURE
@@ -94,8 +104,11 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
     if (pending != null) {
       pending.cancel(false);
     }
+    if (state == ConnectivityState.READY) {
+      sim.recorder().connected(sim.indexOf(instance), -1, sim.clock().nanos());
+    }
     state = ConnectivityState.SHUTDOWN;
-    sim.removed(this);
+    client.connections.get(instance).remove(this);
   }
 
   @Override

@@ -39,8 +39,11 @@ import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
  * System.out.println(r.table());
  * }</pre>
  *
- * <p>Connections: one to each instance, up in 1 ms; refused while the instance is down, retried after grpc's
- * backoff (1 s, x1.6, capped at the SDK's 5 s); dropped when it goes down. Calls: picked when they arrive (calls
+ * <p>Clients: one by default; {@link SimulationBuilder#clients} simulates a fleet of client processes, each with
+ * a channel of its own (policy state, connections, health polls, retry budget), the calls spread over them at
+ * random. Connections: one from each client to each instance, up in 1 ms; refused while the instance is down,
+ * retried after grpc's backoff (1 s, x1.6, capped at the SDK's 5 s, each wait jittered +-20 % as grpc's
+ * {@code ExponentialBackoffPolicy}; {@link SimulationBuilder#reconnectJitter}); dropped when it goes down. Calls: picked when they arrive (calls
  * that find nothing to pick wait for the next picker; an error pick fails the attempt), served by the instance's
  * 64-worker pool; latency from the intended start (open loop) or the actual start (closed loop). With the
  * channel's {@code retryMethods} set, a failed attempt with a retryable code is retried as grpc does (gRFC A6:
@@ -57,22 +60,44 @@ public final class Simulation {
   private final SplittableRandom serviceRandom;
   private final SplittableRandom arrivalRandom;
   private final SplittableRandom retryRandom;
+  private final SplittableRandom connectRandom;
   private final List<SimInstance> instances = new ArrayList<>();
-  private final Map<SimInstance, List<SimSubchannel>> connections = new LinkedHashMap<>();
-  private final ArrayDeque<Call> pending = new ArrayDeque<>();
+  private final List<Client> clients = new ArrayList<>();
   private final SimulationBuilder spec;
   private final DatabaseChannelConfig channel;
   private final boolean retries;
-  private final LoadBalancer lb;
   private final SimResult.Recorder recorder;
-  private LoadBalancer.SubchannelPicker picker;
-  private double retryTokens;
+
+  /** One client process: its channel's policy, connections, picker, waiting calls and retry budget. */
+  final class Client {
+    final LoadBalancer lb;
+    final Map<SimInstance, List<SimSubchannel>> connections = new LinkedHashMap<>();
+    final ArrayDeque<Call> pending = new ArrayDeque<>();
+    LoadBalancer.SubchannelPicker picker;
+    double retryTokens = channel.retryBudgetTokens();
+
+    Client(java.util.function.IntUnaryOperator random) {
+      for (SimInstance i : instances) {
+        connections.put(i, new ArrayList<>());
+      }
+      // its own poll scope (null): a simulated process of one channel polls each instance once per interval
+      TierPolicy policy = TierPolicy.of(channel, null).with(random, clock::nanos, null);
+      this.lb = TierLoadBalancerProvider.newLoadBalancer(new SimHelper(Simulation.this, this), policy);
+    }
+
+    void newPicker(LoadBalancer.SubchannelPicker p) {
+      picker = p;
+      List<Call> waiting = new ArrayList<>(pending);
+      pending.clear();
+      // re-picked after the policy's update is done, as grpc's delayed transport does
+      clock.execute(() -> waiting.forEach(Simulation.this::attempt));
+    }
+  }
 
   Simulation(SimulationBuilder b) {
     this.spec = b;
     this.channel = b.channel;
     this.retries = !channel.retryMethods().isEmpty();
-    this.retryTokens = channel.retryBudgetTokens();
     SplittableRandom root = new SplittableRandom(b.seed);
     // separate streams: a policy's own draws never shift the arrivals or service times another policy sees
     this.arrivalRandom = root.split();
@@ -80,15 +105,18 @@ public final class Simulation {
     SplittableRandom policyRandom = root.split();
     this.retryRandom = root.split();
     SplittableRandom phases = root.split();
+    this.connectRandom = root.split();
     for (int i = 0; i < b.instances; i++) {
       SimInstance inst = new SimInstance("sim-" + i, this, b.serviceTime,
           (long) (phases.nextDouble() * SimInstance.HEALTH_LOOP_NANOS));
       instances.add(inst);
-      connections.put(inst, new ArrayList<>());
     }
-    TierPolicy policy = TierPolicy.of(channel, null).with(policyRandom::nextInt, clock::nanos);
-    this.lb = TierLoadBalancerProvider.newLoadBalancer(new SimHelper(this, this::newPicker), policy);
-    this.recorder = new SimResult.Recorder(instances.stream().map(SimInstance::name).toList(), b.duration.toNanos());
+    for (int c = 0; c < b.clients; c++) {
+      SplittableRandom r = c == 0 ? policyRandom : policyRandom.split();
+      clients.add(new Client(r::nextInt));
+    }
+    this.recorder = new SimResult.Recorder(instances.stream().map(SimInstance::name).toList(), b.duration.toNanos(),
+        b.clients, b.warmup.toNanos());
   }
 
   public static SimulationBuilder builder() {
@@ -126,16 +154,25 @@ public final class Simulation {
     return serviceRandom;
   }
 
+  /** Draws grpc's reconnect jitter. */
+  SplittableRandom connectRandom() {
+    return connectRandom;
+  }
+
+  double reconnectJitter() {
+    return spec.reconnectJitter;
+  }
+
   SynchronizationContext sync() {
     return sync;
   }
 
-  List<SimSubchannel> connections(SimInstance i) {
-    return connections.get(i);
+  SimResult.Recorder recorder() {
+    return recorder;
   }
 
-  void removed(SimSubchannel s) {
-    connections.get(s.instance).remove(s);
+  int indexOf(SimInstance i) {
+    return instances.indexOf(i);
   }
 
   /** Runs the whole simulation once. */
@@ -145,8 +182,10 @@ public final class Simulation {
       groups.add(new EquivalentAddressGroup(new SimHelper.SimAddress(i)));
       i.startHealthLoop();
     }
-    sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
-        .setAddresses(groups).build()));
+    for (Client c : clients) {
+      sync.execute(() -> c.lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
+          .setAddresses(groups).build()));
+    }
     long end = spec.duration.toNanos();
     if (spec.callers > 0) {
       for (int c = 0; c < spec.callers; c++) {
@@ -156,35 +195,36 @@ public final class Simulation {
       clock.at(spec.warmup.toNanos(), this::arrive);
     }
     clock.runUntil(end);
-    sync.execute(lb::shutdown);
+    for (Client c : clients) {
+      sync.execute(c.lb::shutdown);
+    }
     return recorder.result(spec.describe());
-  }
-
-  private void newPicker(LoadBalancer.SubchannelPicker p) {
-    picker = p;
-    List<Call> waiting = new ArrayList<>(pending);
-    pending.clear();
-    // re-picked after the policy's update is done, as grpc's delayed transport does
-    clock.execute(() -> waiting.forEach(this::attempt));
   }
 
   /** Open loop: Poisson arrivals at the configured rate, each at its own intended time. */
   private void arrive() {
     long now = clock.nanos();
-    attempt(new Call(now, null));
+    attempt(new Call(now, null, client()));
     double gapSeconds = -Math.log(1 - arrivalRandom.nextDouble()) / spec.ratePerSecond;
     clock.at(now + Math.max(1, (long) (gapSeconds * 1e9)), this::arrive);
   }
 
   /** Closed loop: one caller's next call; the caller starts another when it ends. */
   private void callerStarts() {
-    attempt(new Call(clock.nanos(), () -> clock.at(clock.nanos() + spec.thinkTime.toNanos(), this::callerStarts)));
+    attempt(new Call(clock.nanos(), () -> clock.at(clock.nanos() + spec.thinkTime.toNanos(), this::callerStarts),
+        client()));
+  }
+
+  /** The client a new call starts in: the only one, or one at random. */
+  private Client client() {
+    return clients.size() == 1 ? clients.get(0) : clients.get(arrivalRandom.nextInt(clients.size()));
   }
 
   private void attempt(Call call) {
-    LoadBalancer.PickResult r = picker == null ? LoadBalancer.PickResult.withNoResult()
-        : picker.pickSubchannel(PICK_ARGS);
-    SimSubchannel s = r.getSubchannel() == null ? null : connected(r.getSubchannel());
+    Client client = call.client;
+    LoadBalancer.PickResult r = client.picker == null ? LoadBalancer.PickResult.withNoResult()
+        : client.picker.pickSubchannel(PICK_ARGS);
+    SimSubchannel s = r.getSubchannel() == null ? null : connected(client, r.getSubchannel());
     if (s != null) {
       call.attempts++;
       ClientStreamTracer tracer = r.getStreamTracerFactory() == null ? null
@@ -203,7 +243,7 @@ public final class Simulation {
       call.attempts++;
       attemptEnded(call, r.getStatus()); // fails at the pick, as a call without waitForReady
     } else {
-      pending.add(call); // nothing to pick yet: waits for the next picker, as grpc's delayed transport
+      client.pending.add(call); // nothing to pick yet: waits for the next picker, as grpc's delayed transport
     }
   }
 
@@ -211,12 +251,13 @@ public final class Simulation {
   private void attemptEnded(Call call, Status status) {
     boolean retryable = retries && channel.retryStatusCodes().contains(status.getCode());
     int maxTokens = channel.retryBudgetTokens();
+    Client c = call.client;
     if (maxTokens > 0) {
-      retryTokens = status.isOk() ? Math.min(maxTokens, retryTokens + channel.retryBudgetRatio())
-          : retryable ? Math.max(0, retryTokens - 1) : retryTokens;
+      c.retryTokens = status.isOk() ? Math.min(maxTokens, c.retryTokens + channel.retryBudgetRatio())
+          : retryable ? Math.max(0, c.retryTokens - 1) : c.retryTokens;
     }
     if (!status.isOk() && retryable && call.attempts < channel.retryMaxAttempts()
-        && (maxTokens == 0 || retryTokens > maxTokens / 2.0)) {
+        && (maxTokens == 0 || c.retryTokens > maxTokens / 2.0)) {
       // gRFC A6: the n-th retry waits random(0, min(initialBackoff * 2^(n-1), maxBackoff))
       double cap = Math.min(channel.retryInitialBackoff().toNanos() * Math.pow(2, call.attempts - 1),
           channel.retryMaxBackoff().toNanos());
@@ -230,9 +271,9 @@ public final class Simulation {
   }
 
   /** The READY simulated connection under a picked subchannel (the policy hands out its own wrappers). */
-  private SimSubchannel connected(LoadBalancer.Subchannel picked) {
+  private SimSubchannel connected(Client client, LoadBalancer.Subchannel picked) {
     SimInstance i = SimHelper.instanceOf(picked.getAllAddresses().get(0));
-    for (SimSubchannel c : connections.get(i)) {
+    for (SimSubchannel c : client.connections.get(i)) {
       if (c.state == ConnectivityState.READY) {
         return c;
       }
@@ -242,9 +283,11 @@ public final class Simulation {
 
   /** An instance went down: its connections drop (to IDLE, as grpc's transport closing). */
   void connectionsDropped(SimInstance instance) {
-    for (SimSubchannel s : List.copyOf(connections.get(instance))) {
-      if (s.state == ConnectivityState.READY) {
-        s.moveTo(ConnectivityState.IDLE, Status.OK);
+    for (Client c : clients) {
+      for (SimSubchannel s : List.copyOf(c.connections.get(instance))) {
+        if (s.state == ConnectivityState.READY) {
+          s.moveTo(ConnectivityState.IDLE, Status.OK);
+        }
       }
     }
   }
@@ -253,11 +296,13 @@ public final class Simulation {
   private static final class Call {
     final long start;
     final Runnable then;
+    final Client client;
     int attempts;
 
-    Call(long start, Runnable then) {
+    Call(long start, Runnable then, Client client) {
       this.start = start;
       this.then = then;
+      this.client = client;
     }
   }
 

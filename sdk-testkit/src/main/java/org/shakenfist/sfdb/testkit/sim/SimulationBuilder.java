@@ -29,6 +29,8 @@ public final class SimulationBuilder {
   Duration duration = Duration.ofSeconds(60);
   Duration warmup = Duration.ofSeconds(1);
   String name = "custom";
+  int clients = 1;
+  double reconnectJitter = 0.2;
 
   SimulationBuilder() {}
 
@@ -118,6 +120,32 @@ public final class SimulationBuilder {
     return this;
   }
 
+  /**
+   * A fleet: {@code clients} client processes, each with one channel of its own (its own policy state,
+   * connections to every instance, health polls and retry budget); each call starts in one of them at random.
+   * Default 1. The result then reports what the fleet puts on each instance: health checks per second,
+   * connections, connection attempts (the reconnect storm after a restart).
+   */
+  public SimulationBuilder clients(int clients) {
+    if (clients < 1) {
+      throw new IllegalArgumentException("clients must be at least 1, got " + clients);
+    }
+    this.clients = clients;
+    return this;
+  }
+
+  /**
+   * The jitter of each reconnect wait, as grpc's {@code ExponentialBackoffPolicy} draws it: the wait is the
+   * current backoff x [1 - jitter, 1 + jitter]. Default 0.2, grpc's; 0 shows a fleet reconnecting in step.
+   */
+  public SimulationBuilder reconnectJitter(double jitter) {
+    if (!(jitter >= 0 && jitter < 1)) {
+      throw new IllegalArgumentException("the reconnect jitter must be in [0, 1), got " + jitter);
+    }
+    this.reconnectJitter = jitter;
+    return this;
+  }
+
   /** The scenario's name in the result. */
   public SimulationBuilder name(String name) {
     this.name = Objects.requireNonNull(name);
@@ -128,6 +156,8 @@ public final class SimulationBuilder {
     String load = callers > 0 ? "callers=" + callers : String.format(Locale.ROOT, "rate=%s/s", ratePerSecond);
     return name + " policy=" + channel.loadBalancingPolicy() + " instances=" + instances + " seed=" + seed + " "
         + load + (channel.retryMethods().isEmpty() ? "" : " retries=" + channel.retryMaxAttempts())
+        + (clients == 1 ? "" : " clients=" + clients)
+        + (reconnectJitter == 0.2 ? "" : String.format(Locale.ROOT, " reconnect-jitter=%s", reconnectJitter))
         + " duration=" + duration.toSeconds() + "s";
   }
 

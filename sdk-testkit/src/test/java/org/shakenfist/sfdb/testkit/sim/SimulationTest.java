@@ -19,6 +19,32 @@ class SimulationTest {
   }
 
   @Test
+  void aFleetOfClientsPollsEachInstanceOncePerIntervalEachAndGrpcsJitterSpreadsTheReconnectStorm() {
+    int clients = 200;
+    SimResult jittered = Scenarios.build("hard-down", 4, 5, b -> b.policy("round_robin").clients(clients)).run();
+    SimResult inStep = Scenarios.build("hard-down", 4, 5, b -> b.policy("round_robin").clients(clients)
+        .reconnectJitter(0)).run();
+    assertEquals(jittered.json(), Scenarios.build("hard-down", 4, 5, b -> b.policy("round_robin")
+        .clients(clients)).run().json(), "a fleet is deterministic too");
+    assertEquals(clients, jittered.clients());
+    SimResult.InstanceLoad healthy = jittered.load().get(0);
+    // each client's one poll loop waits 2 s x [0.8, 1.2] (the default interval) after each answer
+    assertEquals(clients / 2.0, healthy.checksPerSecond(), clients / 2.0 * 0.03, jittered.table());
+    assertEquals(clients, healthy.maxConnections(), "one connection per client: " + jittered.table());
+    assertEquals(clients, jittered.load().get(1).maxConnections());
+    SimResult.FaultOutcome stormy = inStep.faults().get(0);
+    SimResult.FaultOutcome spread = jittered.faults().get(0);
+    // in step, every client's backoff ends in the same instant: all reconnect, and poll, within 100 ms
+    assertEquals(10L * clients, stormy.peakReconnectsPerSecond(), inStep.table());
+    assertEquals(10L * clients, stormy.peakChecksPerSecond(), inStep.table());
+    // grpc's +-20 % spreads the same reconnects over the last backoff's +-1 s: a fraction of that peak
+    assertTrue(spread.peakReconnectsPerSecond() <= 2L * clients, jittered.table());
+    assertTrue(spread.peakChecksPerSecond() <= 3L * clients, jittered.table());
+    assertTrue(spread.allConnectedSeconds() != null && spread.allConnectedSeconds() <= 6.0, jittered.table());
+    assertEquals(0, jittered.failed(), jittered.table());
+  }
+
+  @Test
   void roundRobinOnASteadyTierSplitsExactly() {
     SimResult r = Scenarios.build("steady", "round_robin", 3, 1).run();
     assertEquals(0, r.failed(), r.table());
@@ -83,23 +109,32 @@ class SimulationTest {
   }
 
   @Test
-  void slowStartRampsAColdInstanceSoTheTailStaysWithinOneAndAHalfTimesSteadyAndNoOneTakesItsShare() {
+  void slowStartRampsAColdInstanceWithoutStarvingItOrOverloadingAnotherAndPeakEwmaKeepsTheTailWithinOneAndAHalf() {
     for (long seed = 1; seed <= 4; seed++) {
       long sd = seed;
       SimResult on = Scenarios.build("cold-start", "round_robin", 4, seed).run(); // the default 10 s window
       SimResult off = Scenarios.build("cold-start", 4, seed, b -> b.channel(org.shakenfist.sfdb.client
           .DatabaseChannelConfig.builder().hosts("sim").slowStartWindow(java.time.Duration.ZERO).build())).run();
+      SimResult ewma = Scenarios.build("cold-start", "peak_ewma", 4, seed).run();
       SimResult steady = Scenarios.build("steady", "round_robin", 4, seed).run();
       for (int s = 2; s < 20; s++) {
         assertEquals(0.0, on.shareInSecond("sim-1", s), "down before it joins: second " + s);
       }
-      // refused since the start, it reconnects within grpc's backoff (at most the SDK's 5 s), enters at 24 s
-      java.time.Duration from = java.time.Duration.ofSeconds(24);
-      java.time.Duration to = java.time.Duration.ofSeconds(34);
+      // refused since the start, it reconnects within grpc's jittered backoff (at most 1.2 x the SDK's 5 s) and
+      // enters as soon as it answers SERVING: the window is the 10 s from then
+      int enters = java.util.stream.IntStream.range(20, 60).filter(s -> on.shareInSecond("sim-1", s) > 0).findFirst()
+          .orElseThrow();
+      assertTrue(enters <= 26, "seed " + sd + ": entered at " + enters);
+      java.time.Duration from = java.time.Duration.ofSeconds(enters);
+      java.time.Duration to = java.time.Duration.ofSeconds(enters + 10);
       double steadyP99 = steady.latencyMicros(0.99, from, to);
-      assertTrue(on.latencyMicros(0.99, from, to) <= 1.5 * steadyP99, "seed " + sd + ": " + on.table());
-      assertTrue(off.latencyMicros(0.99, from, to) > 1.5 * steadyP99, "without slow start, seed " + sd);
-      for (int s = 24; s < 60; s++) {
+      String figures = "seed " + sd + ", enters at " + enters + " s: window p99 steady " + steadyP99 + ", round_robin "
+          + "with slow start " + on.latencyMicros(0.99, from, to) + ", without " + off.latencyMicros(0.99, from, to)
+          + ", peak_ewma with slow start " + ewma.latencyMicros(0.99, from, to);
+      assertTrue(ewma.latencyMicros(0.99, from, to) <= 1.5 * steadyP99, figures);
+      assertTrue(off.latencyMicros(0.99, from, to) > 1.5 * steadyP99, "without slow start: " + figures);
+      assertTrue(on.latencyMicros(0.99, from, to) < off.latencyMicros(0.99, from, to), figures);
+      for (int s = enters; s < 60; s++) {
         double mine = on.shareInSecond("sim-1", s);
         assertTrue(mine > 0, "the ramping instance never starves: second " + s + ", seed " + sd);
         for (String other : List.of("sim-0", "sim-2", "sim-3")) {
@@ -107,8 +142,8 @@ class SimulationTest {
           assertTrue(on.shareInSecond(other, s) <= 1.1 * (1 - mine) / 3, other + " second " + s + ": " + on.json());
         }
       }
-      assertEquals(0.25, on.shareInSecond("sim-1", 40), 0.03, "its full share after the window");
-      assertEquals(0.25, off.shareInSecond("sim-1", 26), 0.03, "without slow start: its full share cold");
+      assertEquals(0.25, on.shareInSecond("sim-1", enters + 11), 0.03, "its full share after the window");
+      assertEquals(0.25, off.shareInSecond("sim-1", enters + 1), 0.03, "without slow start: its full share cold");
     }
   }
 
