@@ -26,6 +26,7 @@ import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
 import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
 import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 import org.shakenfist.sfdb.client.internal.channel.NettyTransport;
+import org.shakenfist.sfdb.client.internal.channel.ReconnectCap;
 import org.shakenfist.sfdb.client.internal.channel.ServiceConfigs;
 import org.shakenfist.sfdb.client.internal.count.EndpointAccounting;
 import org.shakenfist.sfdb.client.internal.count.SfdbClientInterceptor;
@@ -97,10 +98,9 @@ public final class DatabaseChannels {
     }
 
     // grpc-java has no public reconnect-backoff setting (its policy grows 1 s x1.6 up to 120 s); cap the wait
-    // by short-circuiting backoff of instances in TRANSIENT_FAILURE every reconnectBackoffMax.
-    long capNanos = config.reconnectBackoffMax().toNanos();
-    Future<?> cap = BACKOFF_TIMER.scheduleAtFixedRate(channel::resetConnectBackoff, capNanos, capNanos,
-        TimeUnit.NANOSECONDS);
+    // by short-circuiting backoff of instances in TRANSIENT_FAILURE about every reconnectBackoffMax (jittered)
+    Future<?> cap = ReconnectCap.start(BACKOFF_TIMER, config.reconnectBackoffMax().toNanos(),
+        channel::resetConnectBackoff);
     return new DatabaseChannel(channel, config, accounting, registry, target, cap, host -> {
       DatabaseChannelConfig direct = direct(config, host);
       return managedChannel(direct, SfdbTargets.target(direct.transport(), direct.hosts()), null, null, null);

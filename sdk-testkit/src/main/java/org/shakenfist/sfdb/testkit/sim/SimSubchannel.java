@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A simulated connection of one client to one {@link SimInstance}: IDLE → CONNECTING → READY in 1 ms, or
- * TRANSIENT_FAILURE when the instance is down and a retry after grpc's jittered backoff; dropped to IDLE when the instance goes down. Its
+ * TRANSIENT_FAILURE when the instance is down and a retry after grpc's jittered backoff (or at the client's next
+ * backoff reset, the SDK's cap); dropped to IDLE when the instance goes down. Its
  * channel takes {@code Health/Check} calls, which the instance answers in virtual time (deadlines honoured).
  */
 final class SimSubchannel extends LoadBalancer.Subchannel {
@@ -33,7 +34,7 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
   };
   private static final long CONNECT_NANOS = 1_000_000;
   private static final long BACKOFF_FIRST_NANOS = 1_000_000_000;
-  private static final long BACKOFF_MAX_NANOS = 5_000_000_000L; // the SDK's RECONNECT_BACKOFF_MAX cap
+  private static final long BACKOFF_MAX_NANOS = 120_000_000_000L; // grpc's; the SDK's cap is the client's reset
 
   final SimInstance instance;
   private final LoadBalancer.CreateSubchannelArgs args;
@@ -76,7 +77,7 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
         moveTo(ConnectivityState.READY, Status.OK);
       } else {
         moveTo(ConnectivityState.TRANSIENT_FAILURE, Status.UNAVAILABLE.withDescription("connection refused"));
-        // grpc's ExponentialBackoffPolicy: the current backoff +- jitter x itself, then x1.6 up to the cap
+        // grpc's ExponentialBackoffPolicy: the current backoff +- jitter x itself, then x1.6 up to 120 s
         double jitter = sim.reconnectJitter();
         long wait = jitter == 0 ? backoff
             : (long) (backoff * (1 + jitter * (2 * sim.connectRandom().nextDouble() - 1)));
@@ -84,6 +85,17 @@ final class SimSubchannel extends LoadBalancer.Subchannel {
         pending = sim.clock().schedule(this::connect, wait, TimeUnit.NANOSECONDS);
       }
     }, CONNECT_NANOS, TimeUnit.NANOSECONDS);
+  }
+
+  /** grpc's {@code resetConnectBackoff()}: a connection waiting out its backoff tries again now, from 1 s. */
+  void resetBackoff() {
+    backoff = BACKOFF_FIRST_NANOS;
+    if (state == ConnectivityState.TRANSIENT_FAILURE) {
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      connect();
+    }
   }
 
   void moveTo(ConnectivityState s, Status status) {

@@ -21,6 +21,7 @@ import java.util.SplittableRandom;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
 import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
+import org.shakenfist.sfdb.client.internal.channel.ReconnectCap;
 
 /**
  * A deterministic, discrete-event simulation of one client's channel over a tier, in virtual time: the SDK's own
@@ -42,8 +43,10 @@ import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
  * <p>Clients: one by default; {@link SimulationBuilder#clients} simulates a fleet of client processes, each with
  * a channel of its own (policy state, connections, health polls, retry budget), the calls spread over them at
  * random. Connections: one from each client to each instance, up in 1 ms; refused while the instance is down,
- * retried after grpc's backoff (1 s, x1.6, capped at the SDK's 5 s, each wait jittered +-20 % as grpc's
- * {@code ExponentialBackoffPolicy}; {@link SimulationBuilder#reconnectJitter}); dropped when it goes down. Calls: picked when they arrive (calls
+ * retried after grpc's backoff (1 s, x1.6, each wait jittered +-20 % as grpc's {@code ExponentialBackoffPolicy})
+ * or at the client's next backoff reset, the SDK's cap ({@code ReconnectCap}: about every
+ * {@code reconnectBackoffMax}, jittered; {@link SimulationBuilder#reconnectJitter} 0 turns both jitters off);
+ * dropped when it goes down. Calls: picked when they arrive (calls
  * that find nothing to pick wait for the next picker; an error pick fails the attempt), served by the instance's
  * 64-worker pool; latency from the intended start (open loop) or the actual start (closed loop). With the
  * channel's {@code retryMethods} set, a failed attempt with a retryable code is retried as grpc does (gRFC A6:
@@ -83,6 +86,19 @@ public final class Simulation {
       // its own poll scope (null): a simulated process of one channel polls each instance once per interval
       TierPolicy policy = TierPolicy.of(channel, null).with(random, clock::nanos, null);
       this.lb = TierLoadBalancerProvider.newLoadBalancer(new SimHelper(Simulation.this, this), policy);
+    }
+
+    /** The SDK's reconnect cap ({@link ReconnectCap}) on this client's channel, in virtual time. */
+    void resetBackoffs(boolean first) {
+      if (!first) {
+        for (List<SimSubchannel> cs : connections.values()) {
+          List.copyOf(cs).forEach(SimSubchannel::resetBackoff);
+        }
+      }
+      long cap = channel.reconnectBackoffMax().toNanos();
+      // without jitter: at a fixed rate from the channel's start, as the SDK did before the cap was jittered
+      long wait = spec.reconnectJitter == 0 ? cap : ReconnectCap.delayNanos(cap, first, connectRandom.nextDouble());
+      clock.at(clock.nanos() + Math.max(1, wait), () -> resetBackoffs(false));
     }
 
     void newPicker(LoadBalancer.SubchannelPicker p) {
@@ -185,6 +201,7 @@ public final class Simulation {
     for (Client c : clients) {
       sync.execute(() -> c.lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
           .setAddresses(groups).build()));
+      c.resetBackoffs(true);
     }
     long end = spec.duration.toNanos();
     if (spec.callers > 0) {
