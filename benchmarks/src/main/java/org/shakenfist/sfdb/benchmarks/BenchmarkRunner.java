@@ -144,12 +144,12 @@ public final class BenchmarkRunner {
         }
       }
     }
-    Duration segment = Duration.ofMillis(SMOKE ? 500 : longRun ? 8000 : 4000);
+    Duration segment = Duration.ofMillis(SMOKE ? 500 : 8000);
     for (String tier : longRun ? List.of("netty", "remote") : List.of("netty")) {
-      for (OpenLoopHarness.Segment seg : OpenLoopHarness.run(tier, OPEN_LOOP_RATES, fewRounds(),
-          Duration.ofMillis(SMOKE ? 200 : 1000), segment, 1)) {
-        runs.add(seg.row());
-      }
+      OpenLoopHarness.Result open = OpenLoopHarness.run(tier, OPEN_LOOP_RATES, SMOKE ? 2 : 6,
+          Duration.ofMillis(SMOKE ? 200 : 1000), segment, 1);
+      open.segments().forEach(seg -> runs.add(seg.row()));
+      open.pooled().forEach(p -> runs.add(p.row()));
     }
     fanOut();
     pickPath();
@@ -162,10 +162,10 @@ public final class BenchmarkRunner {
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
         : longRun ? "long: CPU-bound and default-executor suites 12 rounds (5x1 s warm-up, 5x1 s measurement per "
-            + "fork) with the direct breakdown; transports 5 rounds; open loop 5 rounds x 8 s, in this JVM and a "
-            + "separate one"
+            + "fork) with the direct breakdown; transports 5 rounds; open loop 6 rounds x 8 s (policies side by side), in this "
+            + "JVM and a separate one"
         : "short: CPU-bound suite 10 rounds, default executors 6 (3x1 s warm-up, 4x0.5 s measurement per fork); "
-            + "open loop 3 rounds x 4 s; the breakdown and the transports are in the long run");
+            + "open loop 6 rounds x 8 s (policies side by side); the breakdown and the transports are in the long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
