@@ -56,9 +56,12 @@ final class OpenLoopHarness {
     System.exit(0);
   }
 
-  /** One measured segment: a policy at a rate, its latency percentiles (µs) and the slow instance's share. */
+  /**
+   * One measured segment: a policy at a rate, its latency percentiles (µs), the slow instance's share, and the
+   * first fast instance's share of the calls the two fast ones took ({@code fastSplit}: 0.5 is an even split).
+   */
   record Segment(String tier, String policy, int rate, int round, long calls, long failed, double p50, double p90,
-      double p99, double p999, double max, double slowShare) {
+      double p99, double p999, double max, double slowShare, double fastSplit) {
     /** The segment as a {@code summary.json} row: its fields, and {@code suite} = {@code openloop}. */
     com.google.gson.JsonObject row() {
       com.google.gson.JsonObject o = new com.google.gson.Gson().toJsonTree(this).getAsJsonObject();
@@ -176,9 +179,11 @@ final class OpenLoopHarness {
             CallCounts during = channel.callCounts().minus(before);
             Histogram h = recorder.getIntervalHistogram();
             double share = during.total() == 0 ? 0 : during.get(slow) / (double) during.total();
+            long fast = during.get(hosts.get(0)) + during.get(hosts.get(1));
+            double split = fast == 0 ? 0 : during.get(hosts.get(0)) / (double) fast;
             return new Measured(new Segment(tierKind, policy, rate, round, h.getTotalCount(), failed.get(),
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
-                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, share), h);
+                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, share, split), h);
           }
         }));
       }

@@ -228,8 +228,8 @@ final class Report {
         OpenLoopHarness.SLOW_MILLIS));
     b.append("Poisson arrivals at a fixed rate from a sender that never waits; latency from each call's intended "
         + "send time (HdrHistogram). `fast_only`: round_robin over the two fast instances alone, the floor any "
-        + "policy can reach in the same run. Medians over rounds; p99 / floor: median of the per-round ratios "
-        + "[lowest, highest round].\n\n");
+        + "policy can reach; the policies of a round run side by side over the same seconds. Medians over rounds; "
+        + "p99 / floor: median of the per-round ratios [lowest, highest round].\n\n");
     b.append("| instances | calls/s | policy | p50 µs | p99 µs | p99.9 µs | slow instance's share | p99 / floor |\n");
     b.append("|---|---:|---|---:|---:|---:|---:|---|\n");
     for (String tier : List.of("netty", "remote")) {
@@ -246,6 +246,11 @@ final class Report {
               median(col(seg, "p99")), median(col(seg, "p999")), 100 * median(col(seg, "slowShare")),
               perRound == null ? "" : String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", perRound[0], perRound[1],
                   perRound[2])));
+          if (policy.equals("peak_ewma") && perRound != null) {
+            // the median of ratios of calls made at the same moments: one disturbed round moves it little
+            target(String.format(Locale.ROOT, "peak_ewma p99 <= 1.2 x the fast-only floor (%s, %d calls/s; "
+                + "median [lowest, highest round], side by side)", tier, rate), perRound, 1.2, true);
+          }
         }
       }
     }
@@ -256,7 +261,8 @@ final class Report {
     }
     b.append("\nPooled: the p99 of all a policy's measured calls over every round, over the floor's "
         + "[95 % bootstrap interval, rounds drawn with replacement]. The policies ran side by side, so a round's "
-        + "noise fell on all of them.\n\n| instances | calls/s | policy | calls | p99 µs | p99 / floor |\n"
+        + "noise fell on all of them; a pooled p99 is set by the most disturbed round, so the target above uses "
+        + "the per-round median.\n\n| instances | calls/s | policy | calls | p99 µs | p99 / floor |\n"
         + "|---|---:|---|---:|---:|---|\n");
     for (JsonObject r : pooled) {
       String tier = r.get("tier").getAsString();
@@ -266,10 +272,6 @@ final class Report {
       b.append(String.format(Locale.ROOT, "| %s | %d | %s | %d | %.0f | %.2f [%.2f, %.2f] |%n",
           tier.equals("netty") ? "this JVM" : "separate JVM", rate, policy, r.get("calls").getAsLong(),
           r.get("p99").getAsDouble(), ratio[0], ratio[1], ratio[2]));
-      if (policy.equals("peak_ewma")) {
-        target(String.format(Locale.ROOT, "peak_ewma p99 <= 1.2 x the fast-only floor (%s, %d calls/s; pooled "
-            + "[95 %% bootstrap])", tier, rate), ratio, 1.2, true);
-      }
     }
   }
 

@@ -76,7 +76,7 @@ final class Setting<T> {
   static final Setting<Integer> MAX_RECEIVE_MESSAGE_BYTES = whole("maxInboundMessageSize",
       "MAX_RECEIVE_MESSAGE_BYTES", 32 * 1024 * 1024, 1, Integer.MAX_VALUE, "largest reply accepted (32 MiB)");
   static final Setting<Duration> RECONNECT_BACKOFF_MAX = duration("reconnectBackoffMax", "RECONNECT_BACKOFF_MAX",
-      Duration.ofSeconds(5), "longest wait before reconnecting to an instance that went away (grpc's first wait is 1 s)");
+      Duration.ofSeconds(5), "about the longest wait before reconnecting to an instance that went away (+-20 %; grpc's first wait is 1 s)");
   static final Setting<Duration> DEADLINE = duration("deadline", "DEADLINE", Duration.ofSeconds(30),
       "deadline of every call that has no earlier one");
   static final Setting<Boolean> DEADLINE_ON_WIRE = bool("deadlineOnWire", "DEADLINE_ON_WIRE", false,
