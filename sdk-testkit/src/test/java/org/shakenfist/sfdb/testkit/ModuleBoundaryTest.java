@@ -9,9 +9,9 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.internal.balance.ReconnectCap;
 import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
-import org.shakenfist.sfdb.client.internal.channel.ReconnectCap;
 
 /**
  * sdk-core exports only its API package: the testkit uses nothing else of it, except the simulator, which by

@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.shakenfist.sfdb.client.DatabaseChannelConfig;
+import org.shakenfist.sfdb.client.internal.balance.ReconnectCap;
 import org.shakenfist.sfdb.client.internal.balance.TierLoadBalancerProvider;
 import org.shakenfist.sfdb.client.internal.balance.TierPolicy;
-import org.shakenfist.sfdb.client.internal.channel.ReconnectCap;
 
 /**
  * A deterministic, discrete-event simulation of one client's channel over a tier, in virtual time: the SDK's own

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal.channel;
+package org.shakenfist.sfdb.client.internal.balance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.shakenfist.sfdb.client.internal.channel;
+package org.shakenfist.sfdb.client.internal.balance;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
