@@ -136,9 +136,9 @@ public final class SimulationBuilder {
 
   /**
    * The jitter of each reconnect wait, as grpc's {@code ExponentialBackoffPolicy} draws it: the wait is the
-   * current backoff x [1 - jitter, 1 + jitter]. Default 0.2, grpc's (the SDK's backoff resets are jittered
-   * too); 0 turns both off, the resets then at a fixed rate from the channel's start, as the SDK had them
-   * before: a fleet started together reconnects in step.
+   * current backoff x [1 - jitter, 1 + jitter]. Default 0.2, grpc's. The SDK's backoff resets keep their own
+   * +-20 % whatever the value, except 0, which turns both off (the resets then at a fixed rate from the
+   * channel's start, as the SDK had them before): a fleet started together reconnects in step.
    */
   public SimulationBuilder reconnectJitter(double jitter) {
     if (!(jitter >= 0 && jitter < 1)) {
