@@ -268,10 +268,10 @@ final class Report {
       String tier = r.get("tier").getAsString();
       String policy = r.get("policy").getAsString();
       int rate = r.get("rate").getAsInt();
-      double[] ratio = {r.get("ratio").getAsDouble(), r.get("low").getAsDouble(), r.get("high").getAsDouble()};
       b.append(String.format(Locale.ROOT, "| %s | %d | %s | %d | %.0f | %.2f [%.2f, %.2f] |%n",
           tier.equals("netty") ? "this JVM" : "separate JVM", rate, policy, r.get("calls").getAsLong(),
-          r.get("p99").getAsDouble(), ratio[0], ratio[1], ratio[2]));
+          r.get("p99").getAsDouble(), r.get("ratio").getAsDouble(), r.get("low").getAsDouble(),
+          r.get("high").getAsDouble()));
     }
   }
 

@@ -1,11 +1,14 @@
 package org.shakenfist.sfdb.client.internal.health;
 
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.ConnectivityStateInfo;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.Status;
+import io.grpc.SynchronizationContext;
+import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -50,12 +54,12 @@ public final class SharedHealthPolls {
   /** One connected subchannel's side of a loop: how to poll over it and how to tell it a verdict. */
   interface Member {
     /** Its connection, over which a leader polls. */
-    io.grpc.Channel connection();
+    Channel connection();
 
     /** Its channel's synchronization context (verdicts are delivered there) and scheduler. */
-    io.grpc.SynchronizationContext sync();
+    SynchronizationContext sync();
 
-    java.util.concurrent.ScheduledExecutorService scheduler();
+    ScheduledExecutorService scheduler();
 
     /** Draws {@code [0, bound)} for the jitter of the waits it schedules as leader. */
     int draw(int bound);
@@ -68,7 +72,7 @@ public final class SharedHealthPolls {
   }
 
   /** Loops with at least one member (tests). */
-  public synchronized int loops() {
+  synchronized int loops() {
     return loops.size();
   }
 
@@ -134,8 +138,7 @@ public final class SharedHealthPolls {
     private Future<?> timer;
     private ClientCall<?, ?> inFlight;
     private int unanswered;
-    private boolean healthy;
-    private ConnectivityStateInfo verdict;
+    private ConnectivityStateInfo verdict; // the last one sent to the members; null before the first
 
     private Loop(Key key) {
       this.key = key;
@@ -161,7 +164,7 @@ public final class SharedHealthPolls {
     }
 
     private void poll(long gen) {
-      ClientCall<io.grpc.health.v1.HealthCheckRequest, HealthCheckResponse> call;
+      ClientCall<HealthCheckRequest, HealthCheckResponse> call;
       synchronized (SharedHealthPolls.this) {
         if (gen != generation) {
           return;
@@ -198,17 +201,17 @@ public final class SharedHealthPolls {
         inFlight = null;
         ConnectivityStateInfo next = null;
         if (status == ServingStatus.SERVING) {
-          next = healthy(true, null);
+          next = judged(true, null);
         } else if (status != null) { // the server said so: no strikes needed
-          next = healthy(false, Status.UNAVAILABLE.withDescription("health poll: status " + status));
+          next = judged(false, Status.UNAVAILABLE.withDescription("health poll: status " + status));
         } else if (failure.getCode() == Status.Code.UNIMPLEMENTED) {
           if (warnedUnimplemented.add(key)) {
             log.warning("sfdb: gateway " + key.addresses + " has no grpc.health.v1 service; treating it as healthy");
           }
-          next = healthy(true, null);
-        } else if (++unanswered >= key.config.failures() || !healthy) {
+          next = judged(true, null);
+        } else if (++unanswered >= key.config.failures() || !healthy()) {
           // silence takes `failures` strikes to remove a healthy instance; one that never answered stays out
-          next = healthy(false, Status.UNAVAILABLE.withDescription("health poll: " + HealthChecks.describe(failure)));
+          next = judged(false, Status.UNAVAILABLE.withDescription("health poll: " + HealthChecks.describe(failure)));
         }
         if (next != null) {
           verdict = next;
@@ -226,12 +229,16 @@ public final class SharedHealthPolls {
       deliveries.forEach(Runnable::run); // outside the lock: a member's context may run its tasks right here
     }
 
-    private ConnectivityStateInfo healthy(boolean now, Status problem) {
-      if (now) {
+    /** Whether the last verdict was healthy (a loop that never answered is not). */
+    private boolean healthy() {
+      return verdict != null && verdict.getState() == ConnectivityState.READY;
+    }
+
+    private ConnectivityStateInfo judged(boolean healthy, Status problem) {
+      if (healthy) {
         unanswered = 0;
       }
-      healthy = now;
-      return now ? ConnectivityStateInfo.forNonError(ConnectivityState.READY)
+      return healthy ? ConnectivityStateInfo.forNonError(ConnectivityState.READY)
           : ConnectivityStateInfo.forTransientFailure(problem);
     }
   }
