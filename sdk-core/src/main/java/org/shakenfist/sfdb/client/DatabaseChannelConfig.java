@@ -148,6 +148,15 @@ public final class DatabaseChannelConfig {
     return get(Setting.EJECT_AFTER_FAILURES);
   }
 
+  /**
+   * Panic threshold in percent of the tier's instances (default 50): below it, connected instances that are out
+   * only because they were ejected or stopped answering health polls take calls again; one that answered
+   * NOT_SERVING stays out while any instance serves. 0: panic only when no instance is healthy.
+   */
+  public int panicThreshold() {
+    return get(Setting.PANIC_THRESHOLD);
+  }
+
   /** Whether grpc's outlier detection ejects an instance that fails most calls (see the operator guide). */
   public boolean outlierDetection() {
     return get(Setting.OUTLIER_DETECTION);

@@ -98,6 +98,22 @@ public final class DatabaseChannelConfigBuilder {
     return set(Setting.EJECT_AFTER_FAILURES, n);
   }
 
+  /**
+   * Panic threshold, 0..100 percent of the tier's instances (default 50, as Envoy's): while fewer are in the
+   * rotation, the connected instances that are out only because they were ejected or stopped answering their
+   * health polls (an overloaded gateway answers late) take calls again, so the load is not piled onto the few
+   * left. An instance that answered NOT_SERVING (its database unreachable, or draining) stays out while any
+   * instance serves: the real gateway answers many reads OK and empty when its database is gone. When none is
+   * healthy, calls go to every connected instance, whatever the threshold. 0: only then.
+   *
+   * <pre>{@code
+   * DatabaseChannelConfig.builder().hosts("10.0.0.20,10.0.0.21,10.0.0.22").panicThreshold(0).build();
+   * }</pre>
+   */
+  public DatabaseChannelConfigBuilder panicThreshold(int percent) {
+    return set(Setting.PANIC_THRESHOLD, percent);
+  }
+
   /** Opt in to outlier ejection (default off). */
   public DatabaseChannelConfigBuilder outlierDetection(boolean on) {
     return set(Setting.OUTLIER_DETECTION, on);

@@ -21,8 +21,8 @@ import java.util.List;
  * @param connectivity the connection state of its best address (READY over CONNECTING over IDLE over
  *     TRANSIENT_FAILURE); IDLE before any connection was tried
  * @param health the last health-check result the SDK saw
- * @param inRotation whether calls are sent to it now (READY and, with health checks on, SERVING; during the
- *     tier policy's panic mode every READY instance is in)
+ * @param inRotation whether calls are sent to it now (READY and, with health checks on, SERVING and not
+ *     ejected; in a panic, the operator guide says which of the others are in too)
  * @param since when {@code connectivity}, {@code health} or {@code inRotation} last changed (the channel's
  *     creation before any change)
  * @param attempts call attempts it served since the channel was built (0 when counting is off)

@@ -52,6 +52,10 @@ final class Setting<T> {
       100, "failed calls in a row (UNAVAILABLE, INTERNAL, ...), or half of its last 20, that take an instance out "
           + "for 10 s, doubling for each repeat up to 160 s, when its failures stand out from the other instances'; "
           + "never more than half the instances (0: off)");
+  static final Setting<Integer> PANIC_THRESHOLD = whole("panicThreshold", "PANIC_THRESHOLD", 50, 0, 100,
+      "when fewer than this percentage of the instances are in the rotation, the connected ones out only by ejection "
+          + "or by unanswered health polls take calls again (as Envoy's panic); one that answered NOT_SERVING never "
+          + "does while another serves (its reads would answer empty); 0: only when no instance is healthy");
   static final Setting<Boolean> OUTLIER_DETECTION = bool("outlierDetection", "OUTLIER_DETECTION", false,
       "`on`: eject an instance that fails most calls (thresholds below)");
   static final Setting<String> LB_POLICY = new Setting<>("loadBalancingPolicy", PREFIX + "LB_POLICY",

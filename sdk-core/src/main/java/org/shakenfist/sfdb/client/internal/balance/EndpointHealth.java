@@ -35,6 +35,11 @@ final class EndpointHealth {
     return health.getState();
   }
 
+  /** Out because its polls went unanswered (a late or overloaded instance), not because it said NOT_SERVING. */
+  boolean unanswered() {
+    return health.getState() == ConnectivityState.TRANSIENT_FAILURE && HealthChecks.unanswered(health.getStatus());
+  }
+
   Health verdict() {
     return verdict;
   }

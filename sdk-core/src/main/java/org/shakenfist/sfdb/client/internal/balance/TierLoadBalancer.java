@@ -34,7 +34,9 @@ import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
  *   <li>picks among the instances in the rotation as its {@link Pick} says; an instance that enters a rotation
  *       that already serves ramps up from 0.1 of its share to all of it over the slow-start window;</li>
  *   <li>panics: when every connected instance has been found unhealthy, calls go to all of them rather than
- *       to none (logged once per panic);</li>
+ *       to none; when fewer than the panic threshold's share of the instances are in the rotation, the connected
+ *       ones out only by ejection or unanswered polls come back in (never one that answered NOT_SERVING while
+ *       another serves); logged once per panic;</li>
  *   <li>reports every instance's state to the channel's {@link EndpointStates}.</li>
  * </ul>
  * Every method runs on the channel's synchronization context; the picker runs on callers' threads.
@@ -45,7 +47,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   private final AtomicInteger sequence;
   private final Map<Object, EquivalentAddressGroup> groups = new HashMap<>();
   private SubchannelPicker currentPicker;
-  private boolean panic;
+  private Panic panic = Panic.NONE;
   private Endpoint stuckTo; // PICK_FIRST: the instance every call goes to while it stays in the rotation
   private SynchronizationContext.ScheduledHandle rampTimer; // rebuilds the picker when the last ramp ends
   private long rampTimerFor = Long.MIN_VALUE;
@@ -86,6 +88,7 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
   protected void updateOverallBalancingState() {
     List<Endpoint> inRotation = new ArrayList<>();
     List<Endpoint> unhealthy = new ArrayList<>();
+    List<Endpoint> spare = new ArrayList<>(); // out only by ejection or unanswered polls: the panic threshold's
     boolean awaitingHealth = false; // connected, first health answer not in yet
     boolean connecting = false;
     for (ChildLbState c : getChildLbStates()) {
@@ -96,23 +99,38 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
           case READY -> {
             if (e.ejection.out) {
               unhealthy.add(e);
+              spare.add(e);
             } else {
               inRotation.add(e);
             }
           }
-          case TRANSIENT_FAILURE -> unhealthy.add(e);
+          case TRANSIENT_FAILURE -> {
+            unhealthy.add(e);
+            if (e.health.unanswered()) {
+              spare.add(e);
+            }
+          }
           default -> awaitingHealth = true;
         }
       } else if (s == ConnectivityState.CONNECTING || s == ConnectivityState.IDLE) {
         connecting = true;
       }
     }
-    // panic: every connected instance was found unhealthy (one still connecting or reconnecting does not count)
-    setPanic(inRotation.isEmpty() && !unhealthy.isEmpty() && !awaitingHealth);
+    // panic: every connected instance was found unhealthy (one still connecting or reconnecting does not count);
+    // or fewer than the threshold's share of all instances are in, and some connected are out only by ejection or
+    // unanswered polls (an overloaded instance answers late: taking it out piles its load onto the rest)
+    int total = getChildLbStates().size();
+    Panic mode = inRotation.isEmpty() && !unhealthy.isEmpty() && !awaitingHealth ? Panic.ALL
+        : !inRotation.isEmpty() && !spare.isEmpty() && 100L * inRotation.size() < (long) policy.panicThreshold() * total
+        ? Panic.THRESHOLD : Panic.NONE;
+    setPanic(mode, inRotation.size(), total, spare.size());
     boolean waiting = awaitingHealth || connecting;
-    if (panic) {
+    if (panic == Panic.ALL) {
       inRotation = unhealthy;
+    } else if (panic == Panic.THRESHOLD) {
+      inRotation.addAll(spare);
     }
+    boolean panicking = panic != Panic.NONE;
     long now = policy.ticker().getAsLong();
     // slow start: an instance that enters while another one stays in ramps up; not in panic, not when it is the
     // only one, and not among a channel's first instances (their first answers come in over its first seconds)
@@ -120,12 +138,12 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     for (Endpoint e : inRotation) {
       served |= e.wasIn;
     }
-    if (inRotation.isEmpty() || panic) {
+    if (inRotation.isEmpty() || panicking) {
       servingSince = Long.MIN_VALUE;
     } else if (servingSince == Long.MIN_VALUE) {
       servingSince = now;
     }
-    long window = panic ? 0 : policy.slowStart().toNanos();
+    long window = panicking ? 0 : policy.slowStart().toNanos();
     long rampsUntil = Long.MIN_VALUE;
     for (ChildLbState c : getChildLbStates()) {
       Endpoint e = (Endpoint) c;
@@ -243,19 +261,30 @@ final class TierLoadBalancer extends MultiChildLoadBalancer {
     }
   }
 
-  private void setPanic(boolean now) {
+  /** Whether, and why, calls go to instances found unhealthy. */
+  private enum Panic { NONE, THRESHOLD, ALL }
+
+  private void setPanic(Panic now, int in, int total, int spare) {
     if (now == panic) {
       return;
     }
+    Panic before = panic;
     panic = now;
-    getHelper().getChannelLogger().log(now ? ChannelLogLevel.WARNING : ChannelLogLevel.INFO, now
-        ? "sfdb: every gateway instance failed its health checks: panic mode, sending to all of them"
-        : "sfdb: panic mode over");
-    if (now) {
-      log.warning("sfdb: every gateway instance (" + getChildLbStates().size()
-          + ") failed its health checks: panic mode, sending calls to all of them");
+    String message = switch (now) {
+      case ALL -> "every gateway instance (" + total + ") failed its health checks: panic mode, sending calls to "
+          + "all of them";
+      case THRESHOLD -> in + " of " + total + " gateway instances in the rotation, below the panic threshold of "
+          + policy.panicThreshold() + " %: panic mode, sending calls to the " + spare
+          + " ejected or not answering health polls too";
+      case NONE -> "panic mode over: " + (before == Panic.ALL ? "an instance passed its health checks"
+          : "enough instances in the rotation");
+    };
+    getHelper().getChannelLogger().log(now == Panic.NONE ? ChannelLogLevel.INFO : ChannelLogLevel.WARNING,
+        "sfdb: " + message);
+    if (now == Panic.NONE) {
+      log.info("sfdb: " + message);
     } else {
-      log.info("sfdb: panic mode over: an instance passed its health checks");
+      log.warning("sfdb: " + message);
     }
   }
 

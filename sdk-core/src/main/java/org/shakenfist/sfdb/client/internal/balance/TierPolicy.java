@@ -27,12 +27,14 @@ import org.shakenfist.sfdb.client.internal.health.SharedHealthPolls;
  * @param ewmaDecay how fast {@link Pick#PEAK_EWMA}'s latency estimates forget
  * @param slowStart how long an instance that joins a serving rotation ramps up ({@link Duration#ZERO}: off)
  * @param ejectAfter failed calls in a row that eject an instance (0: no ejection)
+ * @param panicThreshold percent of the instances: with fewer in the rotation, those out only by ejection or by
+ *     unanswered polls take calls again (0: only when none is in)
  * @param polls the scope whose health poll loops the channel joins ({@link SharedHealthPolls#PROCESS} for real
  *     channels: one poll per instance for the whole process), or null for polls of the channel's own
  */
 public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states,
     IntUnaryOperator random, LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter,
-    SharedHealthPolls polls) {
+    int panicThreshold, SharedHealthPolls polls) {
   /** Name-resolver argument key under which a channel carries its policy. */
   public static final NameResolver.Args.Key<TierPolicy> KEY = NameResolver.Args.Key.create("sfdb-tier-policy");
   /** The process-wide random source of real channels. */
@@ -46,23 +48,26 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
     Objects.requireNonNull(ticker, "ticker");
     Objects.requireNonNull(ewmaDecay, "ewmaDecay");
     Objects.requireNonNull(slowStart, "slowStart");
+    if (panicThreshold < 0 || panicThreshold > 100) {
+      throw new IllegalArgumentException("panicThreshold " + panicThreshold + ": not in 0..100");
+    }
   }
 
   /** With the system's ticker, the default 10 s decay and no slow start. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random) {
-    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO, 0, null);
+    this(health, poll, pick, states, random, System::nanoTime, Duration.ofSeconds(10), Duration.ZERO, 0, 0, null);
   }
 
-  /** With no ejection. */
+  /** With no ejection and no panic threshold. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random,
       LongSupplier ticker, Duration ewmaDecay, Duration slowStart) {
-    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, 0, null);
+    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, 0, 0, null);
   }
 
-  /** Polls of the channel's own. */
+  /** Polls of the channel's own, no panic threshold. */
   public TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, EndpointStates states, IntUnaryOperator random,
       LongSupplier ticker, Duration ewmaDecay, Duration slowStart, int ejectAfter) {
-    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter, null);
+    this(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter, 0, null);
   }
 
   /**
@@ -70,7 +75,8 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
    * simulated process).
    */
   public TierPolicy with(IntUnaryOperator random, LongSupplier ticker, SharedHealthPolls polls) {
-    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter, polls);
+    return new TierPolicy(health, poll, pick, states, random, ticker, ewmaDecay, slowStart, ejectAfter,
+        panicThreshold, polls);
   }
 
   /** The policy of a channel built from {@code config}, reporting to {@code states} (may be null). */
@@ -78,7 +84,8 @@ public record TierPolicy(HealthCheckMode health, PollConfig poll, Pick pick, End
     return new TierPolicy(config.healthCheck(), new PollConfig(config.healthPollInterval(),
         config.healthPollTimeout(), config.healthPollFailures(), PollConfig.JITTER),
         Pick.named(config.loadBalancingPolicy()).orElseThrow(), states, THREAD_LOCAL_RANDOM, System::nanoTime,
-        config.ewmaDecay(), config.slowStartWindow(), config.ejectAfterFailures(), SharedHealthPolls.PROCESS);
+        config.ewmaDecay(), config.slowStartWindow(), config.ejectAfterFailures(), config.panicThreshold(),
+        SharedHealthPolls.PROCESS);
   }
 
   /**

@@ -13,7 +13,20 @@ public final class HealthChecks {
   /** {@code Health/Check} of service {@code ""}, the only one the real gateway registers. */
   public static final HealthCheckRequest ALL_SERVICES = HealthCheckRequest.newBuilder().setService("").build();
 
+  /** The cause a verdict carries when the instance stopped answering its polls (not when it said NOT_SERVING). */
+  private static final Throwable UNANSWERED = new Throwable("health polls unanswered", null, false, false) {};
+
   private HealthChecks() {}
+
+  /** A verdict's problem for polls the instance left unanswered ({@link #unanswered(Status)} tells it apart). */
+  public static Status unanswered(String description) {
+    return Status.UNAVAILABLE.withDescription(description).withCause(UNANSWERED);
+  }
+
+  /** Whether {@code s} is a verdict's problem because the instance stopped answering, not because it said so. */
+  public static boolean unanswered(Status s) {
+    return s.getCause() == UNANSWERED;
+  }
 
   /** {@code UNAVAILABLE: io exception}, or just the code when there is no description. */
   public static String describe(Status s) {

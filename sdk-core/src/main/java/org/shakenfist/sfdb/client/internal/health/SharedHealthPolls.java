@@ -211,7 +211,7 @@ public final class SharedHealthPolls {
           next = judged(true, null);
         } else if (++unanswered >= key.config.failures() || !healthy()) {
           // silence takes `failures` strikes to remove a healthy instance; one that never answered stays out
-          next = judged(false, Status.UNAVAILABLE.withDescription("health poll: " + HealthChecks.describe(failure)));
+          next = judged(false, HealthChecks.unanswered("health poll: " + HealthChecks.describe(failure)));
         }
         if (next != null) {
           verdict = next;

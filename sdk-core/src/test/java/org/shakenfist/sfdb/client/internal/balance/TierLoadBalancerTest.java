@@ -161,8 +161,12 @@ class TierLoadBalancerTest {
   }
 
   private void startWithEjection(String... names) {
+    startWithPanicThreshold(50, names); // the defaults: 5 failures, 50 %
+  }
+
+  private void startWithPanicThreshold(int percent, String... names) {
     lb = TierLoadBalancerProvider.newLoadBalancer(fake, new TierPolicy(HealthCheckMode.POLL, POLL, Pick.ROUND_ROBIN,
-        null, new Random(5)::nextInt, fake.clock::nanos, Duration.ofSeconds(10), Duration.ZERO, 5));
+        null, new Random(5)::nextInt, fake.clock::nanos, Duration.ofSeconds(10), Duration.ZERO, 5, percent, null));
     fake.sync.execute(() -> lb.acceptResolvedAddresses(LoadBalancer.ResolvedAddresses.newBuilder()
         .setAddresses(FakeLoadBalancerHelper.groups(names)).build()));
   }
@@ -234,6 +238,66 @@ class TierLoadBalancerTest {
     assertEquals(Set.of("a", "b"), fake.picked(10), "NOT_FOUND, CANCELLED: the caller's, not the instance's");
   }
 
+  /** Three polls of {@code silent} go unanswered while {@code serving} answer SERVING. */
+  private void silence(String silent, String... serving) {
+    for (int strike = 0; strike < 3; strike++) {
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.SERVING, serving);
+      sub(silent).lastCall().fail(Status.DEADLINE_EXCEEDED);
+    }
+  }
+
+  @Test
+  void belowThePanicThresholdTheInstancesOutBySilenceComeBackButNotOnesThatSaidNotServing() {
+    startWithPanicThreshold(50, "a", "b", "c", "d");
+    ready("a", "b", "c", "d");
+    answer(ServingStatus.SERVING, "a", "b", "c", "d");
+    try (LogCapture warnings = LogCapture.of(TierLoadBalancer.class, Level.WARNING)) {
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.NOT_SERVING, "d");
+      answer(ServingStatus.SERVING, "a", "b");
+      silence("c", "a", "b");
+      assertEquals(Set.of("a", "b"), fake.picked(12), "2 of 4 in: not below 50 %, c stays out");
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.NOT_SERVING, "b");
+      assertEquals(Set.of("a", "c"), fake.picked(12), "1 of 4 in: c, which only stopped answering, takes calls "
+          + "again; b and d said NOT_SERVING and stay out");
+      assertEquals(1, warnings.count("below the panic threshold of 50 %"), warnings.messages().toString());
+      fake.clock.advance(INTERVAL);
+      answer(ServingStatus.SERVING, "a", "b");
+      assertEquals(Set.of("a", "b"), fake.picked(12), "2 of 4 in again: the panic is over, c is out");
+      assertTrue(fake.channelLog.contains("INFO sfdb: panic mode over: enough instances in the rotation"),
+          fake.channelLog.toString());
+    }
+  }
+
+  @Test
+  void aZeroPanicThresholdKeepsThemOut() {
+    startWithPanicThreshold(0, "a", "b", "c", "d");
+    ready("a", "b", "c", "d");
+    answer(ServingStatus.SERVING, "a", "b", "c", "d");
+    fake.clock.advance(INTERVAL);
+    answer(ServingStatus.NOT_SERVING, "b", "d");
+    answer(ServingStatus.SERVING, "a");
+    silence("c", "a");
+    assertEquals(Set.of("a"), fake.picked(12), "threshold 0: one of four, still no panic");
+  }
+
+  @Test
+  void anEjectionThatLeavesFewerThanTheThresholdInIsUndoneByThePanic() {
+    startWithEjection("a", "b", "c");
+    ready("a", "b");
+    sub("c").setState(ConnectivityState.TRANSIENT_FAILURE); // down: out of the tier, not a spare
+    answer(ServingStatus.SERVING, "a", "b");
+    for (int i = 0; i < 5; i++) {
+      callOn("b", Status.UNAVAILABLE);
+    }
+    assertEquals(Set.of("a", "b"), fake.picked(12), "b ejected would leave 1 of 3: below 50 %, b takes calls");
+    sub("c").setState(ConnectivityState.READY);
+    answer(ServingStatus.SERVING, "c");
+    assertEquals(Set.of("a", "c"), fake.picked(12), "2 of 3 in: b's ejection holds");
+  }
+
   @Test
   void roundRobinIsAnExactRotationOverTheHealthyInstances() {
     start(Pick.ROUND_ROBIN, "a", "b", "c");
@@ -296,7 +360,8 @@ class TierLoadBalancerTest {
       answer(ServingStatus.SERVING, "a");
       answer(ServingStatus.NOT_SERVING, "b");
       assertEquals(Set.of("a"), fake.picked(8), "panic over");
-      assertTrue(fake.channelLog.contains("INFO sfdb: panic mode over"), fake.channelLog.toString());
+      assertTrue(fake.channelLog.contains("INFO sfdb: panic mode over: an instance passed its health checks"),
+          fake.channelLog.toString());
     }
   }
 
