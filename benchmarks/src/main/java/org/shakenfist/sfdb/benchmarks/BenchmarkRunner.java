@@ -161,11 +161,13 @@ public final class BenchmarkRunner {
         .getTotalMemorySize() >> 30);
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
-        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (5x1 s warm-up, 5x1 s measurement per "
-            + "fork) with the direct breakdown; transports 5 rounds; open loop 6 rounds x 8 s (policies side by side), in this "
+        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (default executors pinned to one CPU; "
+            + "5x1 s warm-up, 5x1 s measurement per "
+            + "fork) with the direct breakdown; transports 5 rounds; open loop 6 rounds x 8 s (policies over the same arrivals), in this "
             + "JVM and a separate one"
-        : "short: CPU-bound suite 10 rounds, default executors 6 (3x1 s warm-up, 4x0.5 s measurement per fork); "
-            + "open loop 6 rounds x 8 s (policies side by side); the breakdown and the transports are in the long run");
+        : "short: CPU-bound suite 10 rounds, default executors 6" + (PINNED_JAVA == null ? " (unpinned: no taskset)"
+            : " (pinned to one CPU)") + " (3x1 s warm-up, 4x0.5 s measurement per fork); "
+            + "open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown and the transports are in the long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
@@ -187,10 +189,38 @@ public final class BenchmarkRunner {
     return order;
   }
 
+  /**
+   * A launcher that runs the JVM on this machine's last CPU alone ({@code taskset}), or null without taskset. The
+   * default-executor setups run pinned: their hand-offs are then context switches on one core; unpinned, a
+   * cross-core wake-up cost this VM 15-45 k calls/s from iteration to iteration (A/A 1.082 [0.848, 1.359]).
+   */
+  private static String pinnedJava() {
+    Path taskset = Path.of("/usr/bin/taskset");
+    if (!Files.isExecutable(taskset)) {
+      return null;
+    }
+    try {
+      Path script = Files.createTempFile("sfdb-bench-pinned-java", ".sh");
+      script.toFile().deleteOnExit();
+      int cpu = Runtime.getRuntime().availableProcessors() - 1;
+      Files.writeString(script, "#!/bin/sh\nexec " + taskset + " -c " + cpu + " '"
+          + Path.of(System.getProperty("java.home"), "bin", "java") + "' \"$@\"\n");
+      script.toFile().setExecutable(true);
+      return script.toString();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static final String PINNED_JAVA = pinnedJava();
+
   private void overhead(String setup, int threads, int round) throws Exception {
     String param = setup.endsWith(AGAIN) ? setup.substring(0, setup.length() - AGAIN.length()) : setup;
     ChainedOptionsBuilder o = options(OverheadBenchmark.class.getSimpleName() + ".getClusterConfig")
         .param("setup", param).threads(threads);
+    if (param.startsWith("minimal:") && PINNED_JAVA != null) {
+      o.jvm(PINNED_JAVA);
+    }
     boolean profiled = param.startsWith("direct:");
     if (profiled) {
       o.addProfiler(GCProfiler.class); // bytes per call: deterministic, and what a breakdown's claims rest on

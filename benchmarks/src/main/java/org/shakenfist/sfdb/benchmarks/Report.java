@@ -191,7 +191,9 @@ final class Report {
     }
     b.append("\n## Default executors (1 caller thread)\n\n");
     b.append("The same minimal server and calls on grpc's default executors (a hand-off to a pool thread on each "
-        + "side).\n\n| setup | calls/s | / bare [99 %] |\n|---|---:|---|\n");
+        + "side), each fork pinned to one CPU when `taskset` is there (see the settings above): the hand-offs are "
+        + "then context switches on one core rather than cross-core wake-ups, whose cost this VM varies from one "
+        + "iteration to the next.\n\n| setup | calls/s | / bare [99 %] |\n|---|---:|---|\n");
     for (String s : BenchmarkRunner.DEFAULT_EXECUTORS) {
       b.append(String.format(Locale.ROOT, "| %s | %.0f | %s |%n", s.substring("minimal:".length()),
           medianOfAll(rounds(s, 1)), fmt(ratio(s, "minimal:bare", 1))));
