@@ -142,6 +142,12 @@ class SimulationTest {
           assertTrue(on.shareInSecond(other, s) <= 1.1 * (1 - mine) / 3, other + " second " + s + ": " + on.json());
         }
       }
+      // a 30 s window holds round_robin's p99 over that window within 1.5 x (its first 10 s stay near 2 x)
+      SimResult long30 = Scenarios.build("cold-start", 4, seed, b -> b.channel(org.shakenfist.sfdb.client
+          .DatabaseChannelConfig.builder().hosts("sim").slowStartWindow(java.time.Duration.ofSeconds(30)).build())).run();
+      java.time.Duration end = java.time.Duration.ofSeconds(Math.min(60, enters + 30));
+      double over30 = long30.latencyMicros(0.99, from, end) / (double) steady.latencyMicros(0.99, from, end);
+      assertTrue(over30 <= 1.5, "seed " + sd + ": round_robin, 30 s window, p99 over it / steady = " + over30);
       assertEquals(0.25, on.shareInSecond("sim-1", enters + 11), 0.03, "its full share after the window");
       assertEquals(0.25, off.shareInSecond("sim-1", enters + 1), 0.03, "without slow start: its full share cold");
     }
