@@ -60,6 +60,8 @@ public final class BenchmarkRunner {
   private final Path dir;
   private final boolean longRun;
   private final JsonArray runs = new JsonArray();
+  /** The default-executor forks' launcher ({@link #pinnedJava()}), made only when benchmarks run. */
+  private final String pinnedJava = pinnedJava();
 
   private BenchmarkRunner(Path dir, boolean longRun) {
     this.dir = dir;
@@ -165,7 +167,7 @@ public final class BenchmarkRunner {
             + "5x1 s warm-up, 5x1 s measurement per "
             + "fork) with the direct breakdown; transports 5 rounds; open loop 6 rounds x 8 s (policies over the same arrivals), in this "
             + "JVM and a separate one"
-        : "short: CPU-bound suite 10 rounds, default executors 6" + (PINNED_JAVA == null ? " (unpinned: no taskset)"
+        : "short: CPU-bound suite 10 rounds, default executors 6" + (pinnedJava == null ? " (unpinned: no taskset)"
             : " (pinned to one CPU)") + " (3x1 s warm-up, 4x0.5 s measurement per fork); "
             + "open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown and the transports are in the long run");
     out.add("meta", meta);
@@ -212,14 +214,12 @@ public final class BenchmarkRunner {
     }
   }
 
-  private static final String PINNED_JAVA = pinnedJava();
-
   private void overhead(String setup, int threads, int round) throws Exception {
     String param = setup.endsWith(AGAIN) ? setup.substring(0, setup.length() - AGAIN.length()) : setup;
     ChainedOptionsBuilder o = options(OverheadBenchmark.class.getSimpleName() + ".getClusterConfig")
         .param("setup", param).threads(threads);
-    if (param.startsWith("minimal:") && PINNED_JAVA != null) {
-      o.jvm(PINNED_JAVA);
+    if (param.startsWith("minimal:") && pinnedJava != null) {
+      o.jvm(pinnedJava);
     }
     boolean profiled = param.startsWith("direct:");
     if (profiled) {

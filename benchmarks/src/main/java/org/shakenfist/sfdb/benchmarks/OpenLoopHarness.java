@@ -237,16 +237,17 @@ final class OpenLoopHarness {
     int n = POLICIES.size();
     List<DatabaseServiceGrpc.DatabaseServiceFutureStub> stubs = channels.stream()
         .map(DatabaseServiceGrpc::newFutureStub).toList();
-    Recorder[] discard = new Recorder[n];
+    Recorder[] warmRecorders = new Recorder[n]; // the warm-up's figures are not kept
+    AtomicLong[] warmFailed = new AtomicLong[n];
     Recorder[] recorders = new Recorder[n];
     AtomicLong[] failed = new AtomicLong[n];
     for (int p = 0; p < n; p++) {
-      discard[p] = new Recorder(3);
+      warmRecorders[p] = new Recorder(3);
+      warmFailed[p] = new AtomicLong();
       recorders[p] = new Recorder(3);
       failed[p] = new AtomicLong();
     }
-    load(stubs, rate, warm, discard, java.util.stream.Stream.generate(AtomicLong::new).limit(n)
-        .toArray(AtomicLong[]::new), new SplittableRandom(seed ^ 0x5DEECE66DL));
+    load(stubs, rate, warm, warmRecorders, warmFailed, new SplittableRandom(seed ^ 0x5DEECE66DL));
     List<CallCounts> before = channels.stream().map(DatabaseChannel::callCounts).toList();
     load(stubs, rate, measure, recorders, failed, new SplittableRandom(seed));
     List<Measured> out = new java.util.ArrayList<>();
