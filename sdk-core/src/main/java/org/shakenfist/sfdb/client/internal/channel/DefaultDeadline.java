@@ -59,11 +59,9 @@ public final class DefaultDeadline {
    * already released (the channel is terminated, so the call fails anyway).
    */
   public ScheduledFuture<?> arm(ClientCall<?, ?> call, Expiry expiry) {
+    expiry.call = call;
     try {
-      return timer.schedule(() -> {
-        expiry.passed = true;
-        call.cancel(CANCEL_DESCRIPTION, null);
-      }, nanos, TimeUnit.NANOSECONDS);
+      return timer.schedule(expiry, nanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       return null;
     }
@@ -97,8 +95,15 @@ public final class DefaultDeadline {
     return code;
   }
 
-  /** Whether one call's default deadline has passed. */
-  public static final class Expiry {
+  /** Whether one call's default deadline has passed; also the timer's task that cancels the call when it does. */
+  public static final class Expiry implements Runnable {
     private volatile boolean passed;
+    private ClientCall<?, ?> call; // set by arm(), before the task is scheduled (which publishes it)
+
+    @Override
+    public void run() {
+      passed = true;
+      call.cancel(CANCEL_DESCRIPTION, null);
+    }
   }
 }

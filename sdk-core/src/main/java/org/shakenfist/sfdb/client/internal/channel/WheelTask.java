@@ -22,8 +22,10 @@ final class WheelTask<V> implements ScheduledFuture<V> {
   static final int DONE = 2;
   static final int CANCELLED = 3;
   private final CoarseTimer.Lease lease;
-  private final Runnable command; // or:
-  private final Callable<V> callable;
+  // dropped by a cancel from PENDING, so that a cancelled task holds nothing (a call's deadline task would otherwise
+  // keep the whole ended call reachable until the wheel drops it: up to a turn, 5.12 s, for one placed in a slot)
+  private Runnable command; // or:
+  private Callable<V> callable;
   private V result;
   private final long period; // 0: one-shot
   private final boolean fixedRate;
@@ -96,6 +98,10 @@ final class WheelTask<V> implements ScheduledFuture<V> {
         return false;
       }
     } while (!STATE.compareAndSet(this, s, CANCELLED));
+    if (s == PENDING) { // not running: fire() can no longer read them (its CAS from PENDING fails)
+      command = null;
+      callable = null;
+    }
     if (awaited) {
       synchronized (this) {
         notifyAll();

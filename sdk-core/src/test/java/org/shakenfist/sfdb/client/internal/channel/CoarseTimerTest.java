@@ -152,4 +152,30 @@ class CoarseTimerTest {
       timer.shutdown();
     }
   }
+
+  @Test
+  void aCancelledTaskHoldsNothingOfWhatItWouldHaveRun() throws Exception {
+    // a call's deadline task is cancelled as the call ends; the wheel drops it at its next look (up to a turn, 5.12 s,
+    // for one placed in a slot). Until then it must not keep the ended call reachable.
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    try {
+      Runnable[] held = {new Runnable() { // an instance of its own (a lambda without captures is one shared constant)
+        @Override
+        public void run() {}
+      }};
+      java.lang.ref.WeakReference<Runnable> command = new java.lang.ref.WeakReference<>(held[0]);
+      ScheduledFuture<?> task = timer.schedule(held[0], 1, TimeUnit.HOURS);
+      held[0] = null;
+      assertTrue(task.cancel(false));
+      for (int i = 0; i < 50 && command.get() != null; i++) {
+        System.gc();
+        Thread.sleep(10);
+      }
+      assertEquals(null, command.get(), "the cancelled task still holds its command");
+      assertTrue(task.isCancelled());
+      assertFalse(task.cancel(false), "a second cancel is a no-op");
+    } finally {
+      timer.shutdown();
+    }
+  }
 }
