@@ -57,6 +57,16 @@ public final class BenchmarkRunner {
   /** Open-loop rates of the slow-instance suite, calls/s (below saturation on 2 cores). */
   static final List<Integer> OPEN_LOOP_RATES = List.of(200, 600);
 
+  /**
+   * The side-by-side setups' heap: fixed, and touched before the fork starts. With the JVM's default sizing the heap
+   * grew in steps through the measured iterations (388 MB to 900 MB in 6 s at 1.5 GB/s of allocation), and the
+   * iteration in which it grew was the fork's slowest in 14 of 15 forks (GC log against iteration times): the new
+   * regions' first touch was paid by the calls, on this VM up to 80 % of an iteration. The SDK's forks, with more
+   * survivors per collection, grew later, into their measured iterations, more often than bare's: the suite's
+   * direct SDK / bare read 0.59 when the median of its iterations was 0.73.
+   */
+  static final List<String> FIXED_HEAP = List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch");
+
   private final Path dir;
   private final boolean longRun;
   private final JsonArray runs = new JsonArray();
@@ -114,7 +124,15 @@ public final class BenchmarkRunner {
         .warmupTime(TimeValue.milliseconds(SMOKE ? 200 : 1000))
         .measurementIterations(SMOKE ? 2 : !ratio ? (longRun ? 3 : 2) : longRun ? 5 : 4)
         .measurementTime(TimeValue.milliseconds(SMOKE ? 200 : longRun ? 1000 : 500))
-        .jvmArgsAppend("-Dsfdb.bench.results=" + dir, "-Djava.util.logging.config.file=/dev/null");
+        .jvmArgsAppend(forkArgs(ratio));
+  }
+
+  private String[] forkArgs(boolean ratio) {
+    List<String> args = new ArrayList<>(List.of("-Dsfdb.bench.results=" + dir, "-Djava.util.logging.config.file=/dev/null"));
+    if (ratio) {
+      args.addAll(FIXED_HEAP);
+    }
+    return args.toArray(String[]::new);
   }
 
   private void runAll(Path summary) throws Exception {
@@ -163,13 +181,14 @@ public final class BenchmarkRunner {
         .getTotalMemorySize() >> 30);
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
-        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (default executors pinned to one CPU; "
-            + "5x1 s warm-up, 5x1 s measurement per "
-            + "fork) with the direct breakdown; transports 5 rounds; open loop 6 rounds x 8 s (policies over the same arrivals), in this "
-            + "JVM and a separate one"
+        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (default executors pinned to one CPU, "
+            + "5x1 s warm-up, 5x1 s measurement per fork, 1 GiB heap touched first) with the direct breakdown; "
+            + "transports 5 rounds; open loop 6 rounds x 8 s (policies over the same arrivals), in this JVM and a "
+            + "separate one"
         : "short: CPU-bound suite 10 rounds, default executors 6" + (pinnedJava == null ? " (unpinned: no taskset)"
-            : " (pinned to one CPU)") + " (3x1 s warm-up, 4x0.5 s measurement per fork); "
-            + "open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown and the transports are in the long run");
+            : " (pinned to one CPU)") + " (3x1 s warm-up, 4x0.5 s measurement per fork, 1 GiB heap touched first); "
+            + "open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown and the transports are in the "
+            + "long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
