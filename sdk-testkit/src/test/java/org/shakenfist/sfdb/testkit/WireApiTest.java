@@ -145,9 +145,12 @@ class WireApiTest {
 
   @Test
   void windowedFanOutFailsNamingTheInstanceAndWindowWhenAnInstanceDropsOutHalfWay() throws Exception {
+    // slow start off: the second run starts as the instance re-enters; ramping from 10 % of its share it could miss
+    // 10 calls in a row while still in the rotation, so the wait for "no longer picked" ended early and it served
+    // calls of window 4 (seen once in a stressed run)
     try (DatabaseTier tier = DatabaseTier.start(2);
         DatabaseChannel ch = DatabaseChannels.fromConfig(tier.channelConfigBuilder()
-            .healthPollInterval(Duration.ofMillis(50)).build())) {
+            .healthPollInterval(Duration.ofMillis(50)).slowStartWindow(Duration.ZERO).build())) {
       ch.awaitReady(2, Duration.ofSeconds(20));
       var stub = org.shakenfist.sfdb.proto.DatabaseServiceGrpc.newBlockingStub(ch);
       var cc = org.shakenfist.sfdb.proto.ClusterConfigRequest.getDefaultInstance();
