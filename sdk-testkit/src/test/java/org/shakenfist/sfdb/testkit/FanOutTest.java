@@ -123,14 +123,13 @@ class FanOutTest {
           // serving again before the other 49 calls: calls until the new process has answered one. (Waiting for
           // the endpoint view to show it in the rotation could return at once, on the old connection the channel
           // had not yet seen drop: then it reconnected after the run's last call, seen once in a stressed run.)
-          TestWait.until(() -> {
+          TestWait.untilServed(tier.instance(1), () -> {
             try {
               stub.getClusterConfig(CC);
             } catch (RuntimeException ignored) {
               // refused until the channel has reconnected
             }
-            return tier.instance(1).requestCount() > 0;
-          }, Duration.ofSeconds(20), "the restarted instance served a call");
+          }, Duration.ofSeconds(20));
         }
         try {
           stub.getClusterConfig(CC);

@@ -45,11 +45,7 @@ class ResilienceTest {
 
   private static void awaitTraffic(DatabaseChannel ch, FakeDatabaseInstance instance, Duration timeout) {
     var stub = DatabaseServiceGrpc.newBlockingStub(ch);
-    long start = instance.requestCount();
-    TestWait.until(() -> {
-      stub.getClusterConfig(CC);
-      return instance.requestCount() > start;
-    }, timeout, instance.name() + " gets traffic again");
+    TestWait.untilServed(instance, () -> stub.getClusterConfig(CC), timeout);
   }
 
   /** Passive: waits (while the load runs) until the instance has served a call. */

@@ -24,4 +24,13 @@ final class TestWait {
       return streak[0] >= 10;
     }, Duration.ofSeconds(20), "the channel stopped picking " + instance.name());
   }
+
+  /** Makes {@code call} until {@code instance} has served a call since this began (it gets traffic again). */
+  static void untilServed(FakeDatabaseInstance instance, Runnable call, Duration timeout) {
+    long start = instance.requestCount();
+    until(() -> {
+      call.run();
+      return instance.requestCount() > start;
+    }, timeout, instance.name() + " gets traffic again");
+  }
 }
