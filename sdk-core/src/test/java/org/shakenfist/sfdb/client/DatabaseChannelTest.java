@@ -11,11 +11,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -168,8 +170,33 @@ class DatabaseChannelTest {
         var headers = tier.instances.get(0).lastHeaders.get();
         assertEquals("sf-network", headers.get(CallerMetadata.CALLER_DAEMON));
         assertEquals("node-7", headers.get(CallerMetadata.CALLER_NODE));
+        // a caller that sets one key keeps its value and gets the other; one value per key either way
+        for (var own : List.of(CallerMetadata.CALLER_DAEMON, CallerMetadata.CALLER_NODE)) {
+          Metadata set = new Metadata();
+          set.put(own, "mine");
+          SimpleServiceGrpc.newBlockingStub(channel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(set))
+              .unaryRpc(SimpleRequest.getDefaultInstance());
+          headers = tier.instances.get(0).lastHeaders.get();
+          assertEquals(List.of("mine"), values(headers, own));
+          var other = own == CallerMetadata.CALLER_DAEMON ? CallerMetadata.CALLER_NODE : CallerMetadata.CALLER_DAEMON;
+          assertEquals(List.of(other == CallerMetadata.CALLER_NODE ? "node-7" : "sf-network"), values(headers, other));
+        }
+        TestTier.call(channel);
+        headers = tier.instances.get(0).lastHeaders.get();
+        assertEquals(List.of("sf-network"), values(headers, CallerMetadata.CALLER_DAEMON), "the shared bytes stay");
+        assertEquals(List.of("node-7"), values(headers, CallerMetadata.CALLER_NODE));
       }
     }
+  }
+
+  private static List<String> values(Metadata headers, Metadata.Key<String> key) {
+    List<String> out = new java.util.ArrayList<>();
+    Iterable<String> all = headers.getAll(key);
+    if (all != null) {
+      all.forEach(out::add);
+    }
+    return out;
   }
 
   @Test

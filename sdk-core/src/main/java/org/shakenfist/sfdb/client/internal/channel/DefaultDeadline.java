@@ -2,10 +2,13 @@ package org.shakenfist.sfdb.client.internal.channel;
 
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ClientStreamTracer;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -17,10 +20,11 @@ import java.util.concurrent.TimeUnit;
  * (one object and one CAS to schedule, one CAS to cancel) that cancels it when the deadline passes, and its
  * caller sees {@code DEADLINE_EXCEEDED}, as from grpc's own deadline. No {@code grpc-timeout} header is sent for
  * it, and no {@link Deadline}, per-call timer task on grpc's executor or server deadline context is made.
+ *
+ * <p>A call's {@link Expiry} travels to its attempts' tracers as its one stream tracer factory, which also makes
+ * the per-endpoint accounting's tracers: one copy of the call's options carries both.
  */
 public final class DefaultDeadline {
-  /** Where a call's {@link Expiry} travels to its attempts' tracers. */
-  private static final CallOptions.Key<Expiry> EXPIRY = CallOptions.Key.create("sfdb-default-deadline");
   private static final String CANCEL_DESCRIPTION = "sfdb-client: the channel's default deadline passed";
 
   private final long nanos;
@@ -49,9 +53,12 @@ public final class DefaultDeadline {
     return earliest.timeRemaining(TimeUnit.NANOSECONDS) > nanos;
   }
 
-  /** {@code options} carrying {@code expiry}, so that the call's attempts count its passing (see {@link #code}). */
+  /**
+   * {@code options} carrying {@code expiry} as a stream tracer factory, so that the call's attempts count its
+   * passing (see {@link #code}) and get the tracers of the factory the expiry was made with.
+   */
   public static CallOptions withExpiry(CallOptions options, Expiry expiry) {
-    return options.withOption(EXPIRY, expiry);
+    return options.withStreamTracerFactory(expiry);
   }
 
   /**
@@ -86,19 +93,40 @@ public final class DefaultDeadline {
   public static Status.Code code(Status status, CallOptions options) {
     Status.Code code = status.getCode();
     if (code == Status.Code.CANCELLED) {
-      Expiry e = options.getOption(EXPIRY);
+      List<ClientStreamTracer.Factory> factories = options.getStreamTracerFactories();
+      for (int i = 0; i < factories.size(); i++) {
+        if (factories.get(i) instanceof Expiry e && e.passed) {
+          return Status.Code.DEADLINE_EXCEEDED;
+        }
+      }
       Deadline own = options.getDeadline();
-      if (e != null && e.passed || own != null && own.isExpired()) {
+      if (own != null && own.isExpired()) {
         return Status.Code.DEADLINE_EXCEEDED;
       }
     }
     return code;
   }
 
-  /** Whether one call's default deadline has passed; also the timer's task that cancels the call when it does. */
-  public static final class Expiry implements Runnable {
+  /**
+   * Whether one call's default deadline has passed; also the timer's task that cancels the call when it does,
+   * and the call's stream tracer factory (it makes each attempt's tracer with the factory it was given).
+   */
+  public static final class Expiry extends ClientStreamTracer.Factory implements Runnable {
+    private static final ClientStreamTracer NONE = new ClientStreamTracer() {};
+
+    private final ClientStreamTracer.Factory attempts;
     private volatile boolean passed;
     private ClientCall<?, ?> call; // set by arm(), before the task is scheduled (which publishes it)
+
+    /** {@code attempts} makes each attempt's tracer; null for none (a tracer that does nothing). */
+    public Expiry(ClientStreamTracer.Factory attempts) {
+      this.attempts = attempts;
+    }
+
+    @Override
+    public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+      return attempts == null ? NONE : attempts.newClientStreamTracer(info, headers);
+    }
 
     @Override
     public void run() {

@@ -2,14 +2,19 @@ package org.shakenfist.sfdb.client.internal.channel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.CallOptions;
+import io.grpc.ClientStreamTracer;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -47,7 +52,7 @@ class DefaultDeadlineTest {
     ScheduledExecutorService timer = CoarseTimer.lease();
     try {
       DefaultDeadline d = new DefaultDeadline(Duration.ofMillis(20), timer);
-      DefaultDeadline.Expiry expiry = new DefaultDeadline.Expiry();
+      DefaultDeadline.Expiry expiry = new DefaultDeadline.Expiry(null);
       CallOptions options = DefaultDeadline.withExpiry(CallOptions.DEFAULT, expiry);
       assertEquals(Status.Code.CANCELLED, DefaultDeadline.code(Status.CANCELLED, options), "not yet passed");
       java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
@@ -75,11 +80,46 @@ class DefaultDeadlineTest {
   }
 
   @Test
+  void theExpiryIsTheCallsTracerFactoryAndIsFoundBehindOtherFactories() throws Exception {
+    ClientStreamTracer made = new ClientStreamTracer() {};
+    ClientStreamTracer.Factory attempts = new ClientStreamTracer.Factory() {
+      @Override
+      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+        return made;
+      }
+    };
+    ClientStreamTracer.StreamInfo info = ClientStreamTracer.StreamInfo.newBuilder().build();
+    DefaultDeadline.Expiry counted = new DefaultDeadline.Expiry(attempts);
+    assertSame(made, counted.newClientStreamTracer(info, new Metadata()), "the attempts' factory makes the tracer");
+    assertNotNull(new DefaultDeadline.Expiry(null).newClientStreamTracer(info, new Metadata()), "none: a no-op");
+
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    try {
+      DefaultDeadline d = new DefaultDeadline(Duration.ofMillis(1), timer);
+      CallOptions options = DefaultDeadline.withExpiry(CallOptions.DEFAULT.withStreamTracerFactory(attempts), counted);
+      assertEquals(List.of(attempts, counted), options.getStreamTracerFactories(), "one factory added, not two");
+      java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+      d.arm(new Call() {
+        @Override
+        public void cancel(String message, Throwable cause) {
+          cancelled.countDown();
+        }
+      }, counted);
+      assertTrue(cancelled.await(5, TimeUnit.SECONDS));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, DefaultDeadline.code(Status.CANCELLED, options));
+      assertEquals(Status.Code.CANCELLED,
+          DefaultDeadline.code(Status.CANCELLED, CallOptions.DEFAULT.withStreamTracerFactory(attempts)));
+    } finally {
+      timer.shutdown();
+    }
+  }
+
+  @Test
   void aReleasedTimerArmsNothing() {
     ScheduledExecutorService timer = CoarseTimer.lease();
     DefaultDeadline d = new DefaultDeadline(Duration.ofSeconds(30), timer);
     timer.shutdown();
-    assertNull(d.arm(new Call(), new DefaultDeadline.Expiry()));
+    assertNull(d.arm(new Call(), new DefaultDeadline.Expiry(null)));
   }
 
   /** A call that does nothing. */
