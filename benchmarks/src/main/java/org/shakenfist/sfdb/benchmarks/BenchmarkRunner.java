@@ -48,7 +48,7 @@ public final class BenchmarkRunner {
   /** The direct breakdown (long run only), each setup adding one part of the SDK's channel. */
   static final List<String> BREAKDOWN = List.of("direct:bare", "direct:bare-deadline", "direct:bare-deadline-coarse",
       "direct:target-rr-deadline", "direct:target-svc", "direct:target-svc-coarse", "direct:sdk-wire",
-      "direct:sdk-nocount", "direct:sdk");
+      "direct:sdk-nocount", "direct:sdk-noeject", "direct:sdk");
   /** Default executors (grpc's thread hand-offs), the same minimal server, 1 caller thread. */
   static final List<String> DEFAULT_EXECUTORS = List.of("minimal:bare", "minimal:sdk", "minimal:bare" + AGAIN);
   /** Long run only: the testkit's fake over in-process, Netty loopback and a separate server JVM, 1 and 8 threads. */

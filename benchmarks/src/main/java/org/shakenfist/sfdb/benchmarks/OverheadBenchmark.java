@@ -54,7 +54,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *       above + interceptor, metadata, per-endpoint accounting; grpc's deadline, on the coarse timer);
  *   <li>{@code sdk}: the SDK's defaults: as {@code sdk-wire}, but the default deadline is the SDK's own (one
  *       task on its coarse timer, no {@code grpc-timeout} header, no server deadline context);
- *   <li>{@code sdk-nocount}: the SDK with {@code endpointCounting(false)} (no tracer, no meters).
+ *   <li>{@code sdk-nocount}: the SDK with {@code endpointCounting(false)} (no accounting tracer, no meters);
+ *   <li>{@code sdk-noeject}: the SDK with {@code ejectAfterFailures(0)} (round_robin's picks then carry no tracer).
  * </ul>
  * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}).
  *
@@ -123,9 +124,13 @@ public class OverheadBenchmark {
             .setNameResolverArg(ResolverServiceConfig.KEY, new ResolverServiceConfig(sc)).build();
       }
       channel = plain;
-    } else if (kind.equals("sdk") || kind.equals("sdk-nocount") || kind.equals("sdk-wire")) {
+    } else if (kind.equals("sdk") || kind.equals("sdk-nocount") || kind.equals("sdk-wire")
+        || kind.equals("sdk-noeject")) {
       var sdkConfig = (kind.equals("sdk-nocount") ? tier.config().endpointCounting(false) : tier.config())
           .deadlineOnWire(kind.equals("sdk-wire"));
+      if (kind.equals("sdk-noeject")) {
+        sdkConfig.ejectAfterFailures(0);
+      }
       if (direct) {
         sdkConfig.channelCustomizer(b -> b.directExecutor());
       }
