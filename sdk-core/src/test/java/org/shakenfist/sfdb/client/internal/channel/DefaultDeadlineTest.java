@@ -55,14 +55,7 @@ class DefaultDeadlineTest {
       DefaultDeadline.Expiry expiry = new DefaultDeadline.Expiry(null);
       CallOptions options = DefaultDeadline.withExpiry(CallOptions.DEFAULT, expiry);
       assertEquals(Status.Code.CANCELLED, DefaultDeadline.code(Status.CANCELLED, options), "not yet passed");
-      java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
-      d.arm(new Call() {
-        @Override
-        public void cancel(String message, Throwable cause) {
-          cancelled.countDown();
-        }
-      }, expiry);
-      assertTrue(cancelled.await(5, TimeUnit.SECONDS), "the armed deadline cancels the call");
+      assertTrue(armAndAwaitCancel(d, expiry), "the armed deadline cancels the call");
       assertEquals(Status.Code.DEADLINE_EXCEEDED, DefaultDeadline.code(Status.CANCELLED, options));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, d.closing(Status.CANCELLED, expiry).getCode());
       assertEquals(Status.Code.OK, DefaultDeadline.code(Status.OK, options), "answered just in time");
@@ -98,14 +91,7 @@ class DefaultDeadlineTest {
       DefaultDeadline d = new DefaultDeadline(Duration.ofMillis(1), timer);
       CallOptions options = DefaultDeadline.withExpiry(CallOptions.DEFAULT.withStreamTracerFactory(attempts), counted);
       assertEquals(List.of(attempts, counted), options.getStreamTracerFactories(), "one factory added, not two");
-      java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
-      d.arm(new Call() {
-        @Override
-        public void cancel(String message, Throwable cause) {
-          cancelled.countDown();
-        }
-      }, counted);
-      assertTrue(cancelled.await(5, TimeUnit.SECONDS));
+      assertTrue(armAndAwaitCancel(d, counted));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, DefaultDeadline.code(Status.CANCELLED, options));
       assertEquals(Status.Code.CANCELLED,
           DefaultDeadline.code(Status.CANCELLED, CallOptions.DEFAULT.withStreamTracerFactory(attempts)));
@@ -120,6 +106,18 @@ class DefaultDeadlineTest {
     DefaultDeadline d = new DefaultDeadline(Duration.ofSeconds(30), timer);
     timer.shutdown();
     assertNull(d.arm(new Call(), new DefaultDeadline.Expiry(null)));
+  }
+
+  /** Arms {@code d} for a call and waits for the deadline's cancel of it; false after 5 s without. */
+  private static boolean armAndAwaitCancel(DefaultDeadline d, DefaultDeadline.Expiry expiry) throws Exception {
+    java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+    d.arm(new Call() {
+      @Override
+      public void cancel(String message, Throwable cause) {
+        cancelled.countDown();
+      }
+    }, expiry);
+    return cancelled.await(5, TimeUnit.SECONDS);
   }
 
   /** A call that does nothing. */
