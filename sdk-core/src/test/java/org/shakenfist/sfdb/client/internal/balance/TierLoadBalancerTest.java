@@ -1,5 +1,6 @@
 package org.shakenfist.sfdb.client.internal.balance;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.IntUnaryOperator;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.shakenfist.sfdb.client.EndpointState;
 import org.shakenfist.sfdb.client.GatewayHost;
 import org.shakenfist.sfdb.client.HealthCheckMode;
+import org.shakenfist.sfdb.client.internal.channel.CoarseTimer;
+import org.shakenfist.sfdb.client.internal.channel.DefaultDeadline;
 import org.shakenfist.sfdb.client.internal.health.PollConfig;
 import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
 import org.shakenfist.sfdb.client.testsupport.FakeLoadBalancerHelper;
@@ -173,12 +177,16 @@ class TierLoadBalancerTest {
 
   /** Picks until {@code name} is picked, and ends that call with {@code status} (through the pick's tracer). */
   private void callOn(String name, io.grpc.Status status) {
+    callOn(name, status, CallOptions.DEFAULT);
+  }
+
+  /** {@link #callOn(String, Status)} for a call made with {@code options}. */
+  private void callOn(String name, io.grpc.Status status, CallOptions options) {
     for (int i = 0; i < 100; i++) {
       LoadBalancer.PickResult r = fake.pick();
       if (FakeLoadBalancerHelper.name(r).equals(name)) {
         io.grpc.ClientStreamTracer t = r.getStreamTracerFactory().newClientStreamTracer(
-            io.grpc.ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(io.grpc.CallOptions.DEFAULT).build(),
-            new io.grpc.Metadata());
+            io.grpc.ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(options).build(), new io.grpc.Metadata());
         t.streamClosed(status);
         return;
       }
@@ -236,6 +244,52 @@ class TierLoadBalancerTest {
       callOn("a", io.grpc.Status.CANCELLED);
     }
     assertEquals(Set.of("a", "b"), fake.picked(10), "NOT_FOUND, CANCELLED: the caller's, not the instance's");
+  }
+
+  @Test
+  void aCallCutByTheSdksDefaultDeadlineCountsAsTheInstancesFailure() throws Exception {
+    startWithEjection("a", "b");
+    ready("a", "b");
+    answer(ServingStatus.SERVING, "a", "b");
+    // the attempt of a call the SDK's own deadline cancelled closes CANCELLED: its Expiry, among the call's
+    // tracer factories, says it was the deadline
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    try {
+      DefaultDeadline deadline = new DefaultDeadline(Duration.ofMillis(1), timer);
+      DefaultDeadline.Expiry expiry = new DefaultDeadline.Expiry(null);
+      CallOptions cut = DefaultDeadline.withExpiry(CallOptions.DEFAULT, expiry);
+      deadline.arm(new NoopCall(), expiry);
+      await("the deadline passes").atMost(Duration.ofSeconds(5))
+          .until(() -> DefaultDeadline.code(Status.CANCELLED, cut) == Status.Code.DEADLINE_EXCEEDED);
+      for (int i = 0; i < 5; i++) {
+        callOn("b", Status.CANCELLED, CallOptions.DEFAULT); // the caller's own cancel: not the instance's
+      }
+      assertEquals(Set.of("a", "b"), fake.picked(10), "the caller's cancels do not eject");
+      for (int i = 0; i < 5; i++) {
+        callOn("b", Status.CANCELLED, cut);
+      }
+      assertEquals(Set.of("a"), fake.picked(10), "five calls cut by the deadline eject it");
+    } finally {
+      timer.shutdown();
+    }
+  }
+
+  /** A call that does nothing (what the deadline cancels). */
+  private static final class NoopCall extends io.grpc.ClientCall<Object, Object> {
+    @Override
+    public void start(Listener<Object> listener, Metadata headers) {}
+
+    @Override
+    public void request(int n) {}
+
+    @Override
+    public void cancel(String message, Throwable cause) {}
+
+    @Override
+    public void halfClose() {}
+
+    @Override
+    public void sendMessage(Object message) {}
   }
 
   /** Three polls of {@code silent} go unanswered while {@code serving} answer SERVING. */
