@@ -39,6 +39,7 @@ import org.shakenfist.sfdb.client.internal.resolve.SfdbNameResolver;
 import org.shakenfist.sfdb.client.testsupport.FakeLoadBalancerHelper;
 import org.shakenfist.sfdb.client.testsupport.FakeLoadBalancerHelper.FakeSubchannel;
 import org.shakenfist.sfdb.client.testsupport.LogCapture;
+import org.shakenfist.sfdb.client.testsupport.NoopCall;
 
 /**
  * The tier policy as a channel builds it (provider, unary health producer, pick_first children), driven by a
@@ -272,24 +273,6 @@ class TierLoadBalancerTest {
     } finally {
       timer.shutdown();
     }
-  }
-
-  /** A call that does nothing (what the deadline cancels). */
-  private static final class NoopCall extends io.grpc.ClientCall<Object, Object> {
-    @Override
-    public void start(Listener<Object> listener, Metadata headers) {}
-
-    @Override
-    public void request(int n) {}
-
-    @Override
-    public void cancel(String message, Throwable cause) {}
-
-    @Override
-    public void halfClose() {}
-
-    @Override
-    public void sendMessage(Object message) {}
   }
 
   /** Three polls of {@code silent} go unanswered while {@code serving} answer SERVING. */

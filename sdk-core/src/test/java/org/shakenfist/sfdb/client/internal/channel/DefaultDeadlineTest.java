@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.shakenfist.sfdb.client.testsupport.NoopCall;
 
 /** The SDK's own default deadline: which calls it applies to and how its cancel is counted. */
 class DefaultDeadlineTest {
@@ -105,36 +106,18 @@ class DefaultDeadlineTest {
     ScheduledExecutorService timer = CoarseTimer.lease();
     DefaultDeadline d = new DefaultDeadline(Duration.ofSeconds(30), timer);
     timer.shutdown();
-    assertNull(d.arm(new Call(), new DefaultDeadline.Expiry(null)));
+    assertNull(d.arm(new NoopCall(), new DefaultDeadline.Expiry(null)));
   }
 
   /** Arms {@code d} for a call and waits for the deadline's cancel of it; false after 5 s without. */
   private static boolean armAndAwaitCancel(DefaultDeadline d, DefaultDeadline.Expiry expiry) throws Exception {
     java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
-    d.arm(new Call() {
+    d.arm(new NoopCall() {
       @Override
       public void cancel(String message, Throwable cause) {
         cancelled.countDown();
       }
     }, expiry);
     return cancelled.await(5, TimeUnit.SECONDS);
-  }
-
-  /** A call that does nothing. */
-  private static class Call extends io.grpc.ClientCall<Object, Object> {
-    @Override
-    public void start(Listener<Object> listener, io.grpc.Metadata headers) {}
-
-    @Override
-    public void request(int n) {}
-
-    @Override
-    public void cancel(String message, Throwable cause) {}
-
-    @Override
-    public void halfClose() {}
-
-    @Override
-    public void sendMessage(Object message) {}
   }
 }
