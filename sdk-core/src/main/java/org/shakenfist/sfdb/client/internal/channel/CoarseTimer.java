@@ -1,18 +1,14 @@
 package org.shakenfist.sfdb.client.internal.channel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.Delayed;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -20,9 +16,9 @@ import java.util.concurrent.locks.LockSupport;
  * when the call ends, which is nearly always long before the deadline. On a {@code ScheduledThreadPoolExecutor}
  * (grpc's default) each schedule into an empty queue wakes the timer thread, once per call (~0.4 us on the
  * caller, more on the other core); on Netty's {@code HashedWheelTimer} a schedule and a cancel are two queue
- * offers and two atomic counter updates (~0.12 us). Here a schedule is one object and one CAS onto a stack that
- * the timer thread takes whole every {@link #TICK}, and a cancel is one CAS of the task's state: a task cancelled
- * before the next tick is dropped unseen; one that lives longer waits in its wheel slot and is dropped when the
+ * offers and two atomic counter updates (~0.12 us). Here a schedule is one object, one atomic add and one write
+ * into a batch of slots that the timer thread takes whole every {@link #TICK}, and a cancel is one CAS of the task's
+ * state and one of its slot: a task cancelled before the next tick is passed over unread; one that lives longer waits in its wheel slot and is dropped when the
  * slot comes round (at most one turn of the wheel, 5.12 s, later). Deadlines fire within one tick (10 ms) after
  * they are due, never before; grpc's deadlines are seconds.
  *
@@ -70,14 +66,57 @@ public final class CoarseTimer {
     w.stop();
   }
 
-  /** The wheel and its thread: slots of tasks by due tick, fed from a lock-free stack of new tasks. */
+  /**
+   * Tasks added since the wheel last looked, one slot each in the order they came. A cancel clears its task's slot,
+   * so the wheel passes over a task cancelled before the next tick without reading it: the wheel's thread reads one
+   * array in order, not one object per call (following a stack linked through the tasks cost that thread ~90 ns of
+   * cache misses per call, on the callers' CPU when they share one).
+   */
+  static final class Batch {
+    final WheelTask<?>[] slots;
+    /** Slots handed out; it passes the length when the batch is full. */
+    volatile int claimed;
+    /** Set by the wheel before it reads the slots: a task written after that is taken back by its adder. */
+    volatile boolean sealed;
+    /** The full batch this one replaced before the wheel took it, or null. */
+    final Batch older;
+
+    Batch(int capacity, Batch older) {
+      this.slots = new WheelTask<?>[capacity];
+      this.older = older;
+    }
+
+    /** Clears slot {@code index} if it still holds {@code t}; true when it did. */
+    boolean clear(int index, WheelTask<?> t) {
+      return SLOT.compareAndSet(slots, index, t, null);
+    }
+  }
+
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(WheelTask[].class);
+  private static final VarHandle CLAIMED;
+  private static final VarHandle CURRENT;
+
+  static {
+    try {
+      CLAIMED = MethodHandles.lookup().findVarHandle(Batch.class, "claimed", int.class);
+      CURRENT = MethodHandles.lookup().findVarHandle(Wheel.class, "current", Batch.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  static final int MIN_BATCH = 16;
+  static final int MAX_BATCH = 4096;
+
+  /** The wheel and its thread: slots of tasks by due tick, fed from batches of new tasks. */
   static final class Wheel implements Runnable {
-    private final AtomicReference<WheelTask<?>> incoming = new AtomicReference<>();
+    private volatile Batch current = new Batch(MIN_BATCH, null);
     private final WheelTask<?>[] slots = new WheelTask<?>[SLOTS]; // each a list linked through Task.next; the wheel thread's own
     private final long origin = System.nanoTime();
     private final Thread thread;
     private volatile boolean stopped;
     private long tick; // ticks processed; the wheel thread's own
+    private int lastSeen; // tasks in the last batches taken; the wheel thread's own
 
     Wheel() {
       thread = new Thread(this, THREAD_NAME);
@@ -86,11 +125,22 @@ public final class CoarseTimer {
     }
 
     void add(WheelTask<?> t) {
-      WheelTask<?> head;
-      do {
-        head = incoming.get();
-        t.next = head;
-      } while (!incoming.compareAndSet(head, t));
+      for (;;) {
+        Batch b = current;
+        int i = (int) CLAIMED.getAndAdd(b, 1);
+        if (i >= b.slots.length) { // full: a bigger one takes its place (whoever replaces it first)
+          CURRENT.compareAndSet(this, b, new Batch(Math.min(b.slots.length * 2, MAX_BATCH), b));
+          continue;
+        }
+        t.batch = b;
+        t.index = i;
+        SLOT.setVolatile(b.slots, i, t);
+        // the wheel seals a batch before it reads it: either it sees this slot, or this sees the seal (or both)
+        if (!b.sealed || !b.clear(i, t)) {
+          return; // the wheel will take it, or took it, or a cancel cleared it
+        }
+        // sealed before the wheel could see it, and taken back: into the next batch
+      }
     }
 
     void stop() {
@@ -109,15 +159,39 @@ public final class CoarseTimer {
           return;
         }
         tick++;
-        for (WheelTask<?> t = incoming.getAndSet(null); t != null; ) {
-          WheelTask<?> next = t.next;
-          if (!t.isDone()) { // cancelled before its first tick (the common case): dropped here
-            place(t);
+        Batch b = current;
+        if (b.claimed > 0 || b.older != null) { // nothing added since the last tick: nothing to replace
+          int seen = 0;
+          for (Batch x = (Batch) CURRENT.getAndSet(this, new Batch(capacity(b.claimed), null)); x != null;
+              x = x.older) {
+            seen += take(x);
           }
-          t = next;
+          lastSeen = seen;
         }
         expire((int) (tick & (SLOTS - 1)));
       }
+    }
+
+    /** The next batch's size: room for as many tasks as came in the last tick that had any, within bounds. */
+    private int capacity(int claimedNow) {
+      int want = Math.max(lastSeen, claimedNow) + (Math.max(lastSeen, claimedNow) >> 2);
+      return Math.max(MIN_BATCH, Math.min(MAX_BATCH, want));
+    }
+
+    /** Seals {@code b}, then places its live tasks; returns the slots it had. */
+    private int take(Batch b) {
+      b.sealed = true;
+      int n = Math.min(b.claimed, b.slots.length);
+      for (int i = 0; i < n; i++) {
+        WheelTask<?> t = (WheelTask<?>) SLOT.getVolatile(b.slots, i);
+        if (t != null && (t = (WheelTask<?>) SLOT.getAndSet(b.slots, i, null)) != null) {
+          t.batch = null; // a long-lived task does not keep the batch
+          if (!t.isDone()) {
+            place(t);
+          }
+        }
+      }
+      return n;
     }
 
     /** Puts {@code t} in the slot of its due tick (this tick's slot when it is due already). */

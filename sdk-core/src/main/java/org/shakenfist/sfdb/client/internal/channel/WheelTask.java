@@ -10,8 +10,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * A task on the {@link CoarseTimer}'s wheel, and its own future. It runs at most once per period; cancelling it is one CAS (the wheel
- * drops it when it next looks). A failure of the task is the future's, as on a ScheduledThreadPoolExecutor.
+ * A task on the {@link CoarseTimer}'s wheel, and its own future. It runs at most once per period; cancelling it is one CAS, and one more that clears
+ * its slot in the batch it waits in (the wheel drops it when it next looks). A failure of the task is the future's, as on a ScheduledThreadPoolExecutor.
  */
 final class WheelTask<V> implements ScheduledFuture<V> {
   @SuppressWarnings("rawtypes")
@@ -33,7 +33,9 @@ final class WheelTask<V> implements ScheduledFuture<V> {
   private volatile int state;
   private volatile boolean awaited; // someone waits in get(): completion must notify
   private Throwable failure;
-  WheelTask<?> next; // in the incoming stack or a slot's list (the wheel's)
+  WheelTask<?> next; // in a slot's list (the wheel's)
+  CoarseTimer.Batch batch; // the batch it was added to, until the wheel takes it
+  int index; // its slot there
   long rounds; // turns of the wheel left (the wheel's)
 
   WheelTask(CoarseTimer.Lease lease, Runnable command, long due, long period, boolean fixedRate) {
@@ -101,6 +103,10 @@ final class WheelTask<V> implements ScheduledFuture<V> {
     if (s == PENDING) { // not running: fire() can no longer read them (its CAS from PENDING fails)
       command = null;
       callable = null;
+      CoarseTimer.Batch b = batch;
+      if (b != null) {
+        b.clear(index, this); // the wheel passes over it unread (a stale index clears nothing: the slot holds another)
+      }
     }
     if (awaited) {
       synchronized (this) {

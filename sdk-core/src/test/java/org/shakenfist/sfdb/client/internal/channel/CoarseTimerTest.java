@@ -154,6 +154,68 @@ class CoarseTimerTest {
   }
 
   @Test
+  void tasksAddedAndCancelledFromManyThreadsAtOnceRunExactlyOnceUnlessCancelled() throws Exception {
+    // more tasks per tick than the largest batch holds, from several threads while the wheel takes batches: adds
+    // race the wheel's seal, cancels race its reads; none may be lost, run twice or run after a cancel
+    int threads = 4;
+    int perThread = 25_000;
+    ScheduledExecutorService timer = CoarseTimer.lease();
+    java.util.concurrent.atomic.AtomicIntegerArray runs = new java.util.concurrent.atomic.AtomicIntegerArray(threads * perThread);
+    java.util.concurrent.atomic.AtomicIntegerArray cancelled = new java.util.concurrent.atomic.AtomicIntegerArray(threads * perThread);
+    try {
+      java.util.List<Thread> adders = new java.util.ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      for (int k = 0; k < threads; k++) {
+        int base = k * perThread;
+        Thread t = new Thread(() -> {
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            return;
+          }
+          for (int i = 0; i < perThread; i++) {
+            int id = base + i;
+            ScheduledFuture<?> f = timer.schedule(() -> runs.incrementAndGet(id), i % 30, TimeUnit.MILLISECONDS);
+            if (i % 2 == 0 && f.cancel(false)) {
+              cancelled.set(id, 1);
+            }
+          }
+        });
+        t.start();
+        adders.add(t);
+      }
+      go.countDown();
+      for (Thread t : adders) {
+        t.join();
+      }
+      int expected = 0;
+      for (int id = 0; id < runs.length(); id++) {
+        expected += cancelled.get(id) == 0 ? 1 : 0;
+      }
+      assertTrue(expected >= threads * perThread / 2, "tasks left to run: " + expected);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (total(runs) < expected && System.nanoTime() < end) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(100); // past the last delay by several ticks: a task run twice would show now
+      assertEquals(expected, total(runs), "runs of the tasks not cancelled (one each)");
+      for (int id = 0; id < runs.length(); id++) {
+        assertEquals(cancelled.get(id) == 1 ? 0 : 1, runs.get(id), "task " + id + " (cancelled: " + cancelled.get(id) + ")");
+      }
+    } finally {
+      timer.shutdown();
+    }
+  }
+
+  private static int total(java.util.concurrent.atomic.AtomicIntegerArray a) {
+    int sum = 0;
+    for (int i = 0; i < a.length(); i++) {
+      sum += a.get(i);
+    }
+    return sum;
+  }
+
+  @Test
   void aCancelledTaskHoldsNothingOfWhatItWouldHaveRun() throws Exception {
     // a call's deadline task is cancelled as the call ends; the wheel drops it at its next look (up to a turn, 5.12 s,
     // for one placed in a slot). Until then it must not keep the ended call reachable.
