@@ -49,8 +49,13 @@ public final class BenchmarkRunner {
   static final List<String> BREAKDOWN = List.of("direct:bare", "direct:bare-deadline", "direct:bare-deadline-coarse",
       "direct:target-rr-deadline", "direct:target-svc", "direct:target-svc-coarse", "direct:sdk-wire",
       "direct:sdk-nocount", "direct:sdk-noeject", "direct:sdk");
-  /** Default executors (grpc's thread hand-offs), the same minimal server, 1 caller thread. */
+  /**
+   * Default executors (grpc's thread hand-offs), the same minimal server, 1 caller thread: interleaved in each fork
+   * ({@link InterleavedOverhead}), the forks pinned to one CPU.
+   */
   static final List<String> DEFAULT_EXECUTORS = List.of("minimal:bare", "minimal:sdk", "minimal:bare" + AGAIN);
+  /** Long run only: the direct suite's setups interleaved too, to check that one JVM for all of them moves nothing. */
+  static final List<String> DIRECT_INTERLEAVED = List.of("direct:bare", "direct:sdk", "direct:bare" + AGAIN);
   /** Long run only: the testkit's fake over in-process, Netty loopback and a separate server JVM, 1 and 8 threads. */
   static final List<String> TRANSPORTS = List.of("inprocess:bare", "inprocess:sdk", "netty:bare", "netty:sdk",
       "netty:bare" + AGAIN, "remote:bare", "remote:sdk");
@@ -97,13 +102,14 @@ public final class BenchmarkRunner {
   /** {@code -Dsfdb.bench.smoke=true}: one round of very short iterations, to check the plumbing only. */
   private static final boolean SMOKE = Boolean.getBoolean("sfdb.bench.smoke");
 
-  /** Rounds of the CPU-bound suite (the default-executor one: {@link #defaultRounds()}; others: {@link #fewRounds()}). */
+  /** Rounds of the CPU-bound suite (the interleaved ones: {@link #interleavedForks}; others: {@link #fewRounds()}). */
   private int rounds() {
     return SMOKE ? 1 : longRun ? 12 : 10;
   }
 
-  private int defaultRounds() {
-    return SMOKE ? 1 : longRun ? 12 : 6;
+  /** Forks of an interleaved suite ({@link InterleavedOverhead}); each runs every setup in every round. */
+  private int interleavedForks(boolean check) {
+    return SMOKE ? 1 : !longRun ? 4 : check ? 4 : 10;
   }
 
   private int fewRounds() {
@@ -143,16 +149,14 @@ public final class BenchmarkRunner {
     List<String[]> cpu = new ArrayList<>();
     (longRun ? java.util.stream.Stream.concat(DIRECT.stream(), BREAKDOWN.stream()).distinct().toList() : DIRECT)
         .forEach(setup -> cpu.add(new String[] {setup, "1"}));
-    List<String[]> handOff = new ArrayList<>();
-    DEFAULT_EXECUTORS.forEach(setup -> handOff.add(new String[] {setup, "1"}));
     for (int round = 0; round < rounds(); round++) {
-      List<String[]> setups = new ArrayList<>(cpu);
-      if (round < defaultRounds()) {
-        setups.addAll(handOff);
-      }
-      for (String[] run : rotated(setups, round, rounds())) {
+      for (String[] run : rotated(cpu, round, rounds())) {
         overhead(run[0], Integer.parseInt(run[1]), round);
       }
+    }
+    interleaved(DEFAULT_EXECUTORS, pinnedJava, interleavedForks(false));
+    if (longRun) {
+      interleaved(DIRECT_INTERLEAVED, null, interleavedForks(true));
     }
     if (longRun) {
       List<String[]> transports = new ArrayList<>();
@@ -181,14 +185,15 @@ public final class BenchmarkRunner {
         .getTotalMemorySize() >> 30);
     meta.addProperty("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     meta.addProperty("settings", SMOKE ? "smoke (plumbing check only)"
-        : longRun ? "long: CPU-bound and default-executor suites 12 rounds (default executors pinned to one CPU, "
-            + "5x1 s warm-up, 5x1 s measurement per fork, 1 GiB heap touched first) with the direct breakdown; "
-            + "transports 5 rounds; open loop 6 rounds x 8 s (policies over the same arrivals), in this JVM and a "
-            + "separate one"
-        : "short: CPU-bound suite 10 rounds, default executors 6" + (pinnedJava == null ? " (unpinned: no taskset)"
-            : " (pinned to one CPU)") + " (3x1 s warm-up, 4x0.5 s measurement per fork, 1 GiB heap touched first); "
-            + "open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown and the transports are in the "
-            + "long run");
+        : longRun ? "long: CPU-bound suite 12 rounds (5x1 s warm-up, 5x1 s measurement per fork, 1 GiB heap touched "
+            + "first) with the direct breakdown; default executors interleaved in 10 forks" + pinning()
+            + " (8 s warm-up, 60 rounds of 200 ms blocks per setup), and the direct setups interleaved in 4 forks "
+            + "(unpinned) as the check of that instrument; transports 5 rounds; open loop 6 rounds x 8 s (policies over the same "
+            + "arrivals), in this JVM and a separate one"
+        : "short: CPU-bound suite 10 rounds (3x1 s warm-up, 4x0.5 s measurement per fork, 1 GiB heap touched first); "
+            + "default executors interleaved in 4 forks" + pinning() + " (6 s warm-up, 40 rounds of 150 ms blocks per "
+            + "setup); open loop 6 rounds x 8 s (policies over the same arrivals); the breakdown, the transports and "
+            + "the interleaved direct check are in the long run");
     out.add("meta", meta);
     out.add("runs", runs);
     out.add("fanout", readLines(dir.resolve(TrialRows.FANOUT)));
@@ -198,6 +203,10 @@ public final class BenchmarkRunner {
     for (String f : TrialRows.ALL) {
       Files.deleteIfExists(dir.resolve(f)); // folded into summary.json
     }
+  }
+
+  private String pinning() {
+    return pinnedJava == null ? " (unpinned: no taskset)" : " (pinned to one CPU)";
   }
 
   /** The setups of a round: rotated (and reversed every other round), so none always runs first or next to one. */
@@ -257,6 +266,44 @@ public final class BenchmarkRunner {
         });
       }
       runs.add(row);
+    }
+  }
+
+  /**
+   * Forks of {@link InterleavedOverhead} over {@code setups} (their order rotating from fork to fork), each on the
+   * fixed heap, launched by {@code launcher} (the pinned one) or plain java; one row per fork and setup.
+   */
+  private void interleaved(List<String> setups, String launcher, int forks) throws Exception {
+    String javaCommand = launcher != null ? launcher : Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    double warmupSeconds = SMOKE ? 0.5 : longRun ? 8 : 6;
+    int roundsPerFork = SMOKE ? 4 : longRun ? 60 : 40;
+    int blockMillis = SMOKE ? 50 : longRun ? 200 : 150;
+    for (int fork = 0; fork < forks; fork++) {
+      List<String> order = new ArrayList<>(setups);
+      java.util.Collections.rotate(order, -fork);
+      List<String> command = new ArrayList<>(List.of(javaCommand));
+      command.addAll(FIXED_HEAP);
+      command.addAll(List.of(forkArgs(false)));
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), InterleavedOverhead.class.getName(),
+          String.join(",", order), String.valueOf(warmupSeconds), String.valueOf(roundsPerFork),
+          String.valueOf(blockMillis)));
+      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int rc = p.waitFor();
+      String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+      if (rc != 0 || !last.startsWith("{")) {
+        throw new IOException("interleaved fork " + fork + " of " + setups + " failed (exit " + rc + "): " + out);
+      }
+      JsonObject result = JsonParser.parseString(last).getAsJsonObject();
+      for (String setup : order) {
+        JsonObject row = row("interleaved", fork);
+        row.addProperty("setup", setup);
+        row.addProperty("pinned", launcher != null);
+        row.add("callsPerSecond", result.getAsJsonObject("callsPerSecond").get(setup));
+        row.add("cpuNsPerCall", result.getAsJsonObject("cpuNsPerCall").get(setup));
+        runs.add(row);
+      }
+      System.out.println("interleaved fork " + fork + ": " + result.getAsJsonObject("cpuNsPerCall"));
     }
   }
 

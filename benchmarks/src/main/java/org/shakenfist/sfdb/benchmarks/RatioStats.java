@@ -66,6 +66,42 @@ final class RatioStats {
     return new double[] {median(perRound), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1], rounds};
   }
 
+  /**
+   * Ratio num/den of two setups interleaved in the same forks, their rounds paired (round i of a fork ran both,
+   * back to back): the median of the per-fork ratios of means, and a 99 % percentile-bootstrap interval (forks
+   * resampled, then rounds within each resampled fork, the same round for both setups).
+   */
+  static double[] pairedRatio(List<double[]> num, List<double[]> den) {
+    int forks = Math.min(num.size(), den.size());
+    if (forks == 0) {
+      return null;
+    }
+    double[] perFork = new double[forks];
+    for (int f = 0; f < forks; f++) {
+      perFork[f] = mean(num.get(f)) / mean(den.get(f));
+    }
+    Random random = new Random(42);
+    double[] boot = new double[RESAMPLES];
+    for (int b = 0; b < RESAMPLES; b++) {
+      double sumN = 0;
+      double sumD = 0;
+      for (int k = 0; k < forks; k++) {
+        int f = random.nextInt(forks);
+        double[] n = num.get(f);
+        double[] d = den.get(f);
+        int rounds = Math.min(n.length, d.length);
+        for (int i = 0; i < rounds; i++) {
+          int r = random.nextInt(rounds);
+          sumN += n[r];
+          sumD += d[r];
+        }
+      }
+      boot[b] = sumN / sumD;
+    }
+    Arrays.sort(boot);
+    return new double[] {median(perFork), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1], forks};
+  }
+
   static String fmt(double[] r) {
     return r == null ? "n/a" : String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", r[0], r[1], r[2]);
   }

@@ -183,22 +183,85 @@ final class Report {
     target("SDK >= 0.65 x bare (direct)", ratio("direct:sdk", "direct:bare", 1), 0.65);
   }
 
+  /** Per fork, the rounds of one interleaved setup. */
+  private List<double[]> forks(String setup) {
+    Map<Integer, double[]> byFork = new TreeMap<>();
+    for (JsonObject r : interleavedRows(setup)) {
+      byFork.put(r.get("round").getAsInt(), doubles(r.getAsJsonArray("callsPerSecond")));
+    }
+    return new ArrayList<>(byFork.values());
+  }
+
+  private List<JsonObject> interleavedRows(String setup) {
+    return runs.stream().filter(r -> r.get("suite").getAsString().equals("interleaved")
+        && r.get("setup").getAsString().equals(setup)).toList();
+  }
+
+  private static double[] doubles(JsonArray a) {
+    double[] v = new double[a.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = a.get(i).getAsDouble();
+    }
+    return v;
+  }
+
+  /** The interleaved suite over {@code setups}: calls/s, ratio to the first, per-fork ratios, CPU per call by thread. */
+  private void interleavedTable(StringBuilder b, List<String> setups) {
+    String prefix = setups.get(0).substring(0, setups.get(0).indexOf(':') + 1);
+    List<double[]> base = forks(setups.get(0));
+    TreeMap<String, Boolean> threadNames = new TreeMap<>();
+    for (String s : setups) {
+      interleavedRows(s).forEach(r -> r.getAsJsonObject("cpuNsPerCall").keySet().forEach(k -> threadNames.put(k, true)));
+    }
+    b.append("| setup | calls/s | / bare [99 %] | per fork |");
+    threadNames.keySet().forEach(t -> b.append(" CPU ns/call: ").append(t).append(" |"));
+    b.append("\n|---|---:|---|---|").append("---:|".repeat(threadNames.size())).append("\n");
+    for (String s : setups) {
+      List<double[]> f = forks(s);
+      StringBuilder perFork = new StringBuilder();
+      for (int i = 0; i < Math.min(f.size(), base.size()); i++) {
+        perFork.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.3f",
+            RatioStats.mean(f.get(i)) / RatioStats.mean(base.get(i))));
+      }
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s |", s.substring(prefix.length()), medianOfAll(f),
+          fmt(RatioStats.pairedRatio(f, base)), perFork));
+      for (String t : threadNames.keySet()) {
+        double[] ns = interleavedRows(s).stream().filter(r -> r.getAsJsonObject("cpuNsPerCall").has(t))
+            .mapToDouble(r -> r.getAsJsonObject("cpuNsPerCall").get(t).getAsDouble()).toArray();
+        b.append(ns.length == 0 ? " |" : String.format(Locale.ROOT, " %.0f |", median(ns)));
+      }
+      b.append("\n");
+    }
+  }
+
   private void defaultExecutors(StringBuilder b) {
-    List<double[]> bare = rounds("minimal:bare", 1);
-    List<double[]> sdk = rounds("minimal:sdk", 1);
+    List<double[]> bare = forks("minimal:bare");
+    List<double[]> sdk = forks("minimal:sdk");
     if (bare.isEmpty() || sdk.isEmpty()) {
       return;
     }
-    b.append("\n## Default executors (1 caller thread)\n\n");
+    boolean pinned = interleavedRows("minimal:bare").get(0).get("pinned").getAsBoolean();
+    b.append("\n## Default executors (1 caller thread), interleaved\n\n");
     b.append("The same minimal server and calls on grpc's default executors (a hand-off to a pool thread on each "
-        + "side), each fork pinned to one CPU when `taskset` is there (see the settings above): the hand-offs are "
-        + "then context switches on one core rather than cross-core wake-ups, whose cost this VM varies from one "
-        + "iteration to the next.\n\n| setup | calls/s | / bare [99 %] |\n|---|---:|---|\n");
-    for (String s : BenchmarkRunner.DEFAULT_EXECUTORS) {
-      b.append(String.format(Locale.ROOT, "| %s | %.0f | %s |%n", s.substring("minimal:".length()),
-          medianOfAll(rounds(s, 1)), fmt(ratio(s, "minimal:bare", 1))));
+        + "side), " + (pinned ? "each fork pinned to one CPU" : "unpinned (no taskset)") + ". In separate JMH forks "
+        + "each fork settled into one of a few speeds (±5 %, decided by its hand-off pattern); so here every setup "
+        + "runs in every fork, in alternating blocks of calls, and the rounds of a fork are paired. calls/s: median "
+        + "of every block; ratios: median of the per-fork ratios [99 % bootstrap over forks, then paired rounds]; "
+        + "CPU: each thread group's CPU time over the setup's calls, median over forks (the caller is `main`, grpc's "
+        + "pools `grpc-default-executor-N`, the timer wheel `sfdb-coarse-timer`; GC and JIT threads are not "
+        + "counted).\n\n");
+    interleavedTable(b, BenchmarkRunner.DEFAULT_EXECUTORS);
+    target("SDK >= 0.95 x bare (default executors)", RatioStats.pairedRatio(sdk, bare), 0.95);
+    List<String> check = BenchmarkRunner.DIRECT_INTERLEAVED;
+    if (!forks(check.get(0)).isEmpty()) {
+      b.append("\nThe instrument checked: the direct setups interleaved the same way (unpinned), against their "
+          + "separate JMH forks above. One JVM shares the call path's JIT profiles between the setups; this shows "
+          + "what that moves.\n\n");
+      interleavedTable(b, check);
+      b.append(String.format(Locale.ROOT, "%nSDK / bare, direct: interleaved %s, separate JMH forks %s.%n",
+          fmt(RatioStats.pairedRatio(forks("direct:sdk"), forks("direct:bare"))),
+          fmt(ratio("direct:sdk", "direct:bare", 1))));
     }
-    target("SDK >= 0.95 x bare (default executors)", RatioStats.ratio(sdk, bare), 0.95);
   }
 
   private void transports(StringBuilder b) {
