@@ -57,7 +57,8 @@ import org.shakenfist.sfdb.proto.DatabaseServiceGrpc;
  *   <li>{@code sdk-nocount}: the SDK with {@code endpointCounting(false)} (no accounting tracer, no meters);
  *   <li>{@code sdk-noeject}: the SDK with {@code ejectAfterFailures(0)} (round_robin's picks then carry no tracer).
  * </ul>
- * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}).
+ * The runner sets the thread count and alternates setups and forks (see {@link BenchmarkRunner}); the
+ * {@code minimal} setups run interleaved in shared forks instead ({@link InterleavedOverhead}).
  *
  * <p>Uses {@code client.internal} classes (not API) on purpose: the partial channels must be built from the
  * very pieces the SDK uses, without the SDK's channel, to attribute its cost.

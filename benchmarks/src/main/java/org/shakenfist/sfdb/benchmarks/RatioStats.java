@@ -62,8 +62,7 @@ final class RatioStats {
       }
       boot[b] = (sumN / countN) / (sumD / countD);
     }
-    Arrays.sort(boot);
-    return new double[] {median(perRound), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1], rounds};
+    return estimate(perRound, boot);
   }
 
   /**
@@ -98,8 +97,14 @@ final class RatioStats {
       }
       boot[b] = sumN / sumD;
     }
+    return estimate(perFork, boot);
+  }
+
+  /** {median of the per-unit ratios, 99 % percentile interval of the bootstrap, units}. */
+  private static double[] estimate(double[] perUnit, double[] boot) {
     Arrays.sort(boot);
-    return new double[] {median(perFork), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1], forks};
+    return new double[] {median(perUnit), boot[(int) (0.005 * RESAMPLES)], boot[(int) (0.995 * RESAMPLES) - 1],
+        perUnit.length};
   }
 
   static String fmt(double[] r) {
