@@ -157,8 +157,6 @@ public final class BenchmarkRunner {
     interleaved(DEFAULT_EXECUTORS, pinnedJava, interleavedForks(false));
     if (longRun) {
       interleaved(DIRECT_INTERLEAVED, null, interleavedForks(true));
-    }
-    if (longRun) {
       List<String[]> transports = new ArrayList<>();
       TRANSPORTS.forEach(setup -> transports.add(new String[] {setup, "1"}));
       TRANSPORTS.stream().filter(t -> !t.endsWith(AGAIN)).forEach(setup -> transports.add(new String[] {setup, "8"}));
@@ -282,8 +280,7 @@ public final class BenchmarkRunner {
       List<String> order = new ArrayList<>(setups);
       java.util.Collections.rotate(order, -fork);
       List<String> command = new ArrayList<>(List.of(javaCommand));
-      command.addAll(FIXED_HEAP);
-      command.addAll(List.of(forkArgs(false)));
+      command.addAll(List.of(forkArgs(true))); // a side-by-side fork: the fixed heap, as the JMH ones
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), InterleavedOverhead.class.getName(),
           String.join(",", order), String.valueOf(warmupSeconds), String.valueOf(roundsPerFork),
           String.valueOf(blockMillis)));

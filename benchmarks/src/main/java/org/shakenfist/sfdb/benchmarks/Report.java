@@ -34,12 +34,7 @@ final class Report {
   private List<double[]> rounds(String setup, int threads) {
     Map<Integer, double[]> byRound = new TreeMap<>();
     for (JsonObject r : overheadRows(setup, threads)) {
-      JsonArray a = r.getAsJsonArray("callsPerSecond");
-      double[] v = new double[a.size()];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = a.get(i).getAsDouble();
-      }
-      byRound.put(r.get("round").getAsInt(), v);
+      byRound.put(r.get("round").getAsInt(), doubles(r.getAsJsonArray("callsPerSecond")));
     }
     return new ArrayList<>(byRound.values());
   }
